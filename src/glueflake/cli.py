@@ -1,0 +1,203 @@
+"""The `glueflake` command: thin commands, each parsing options and calling one function.
+
+Every option can also be set by an environment variable (shown in `--help`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from glueflake.config import ConfigError, PipelineConfig, load_config
+
+app = typer.Typer(
+    name="glueflake",
+    help="Batch ELT: REST APIs -> lake -> warehouse landing tables -> dbt.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+T = TypeVar("T")
+
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", envvar="GLUEFLAKE_CONFIG", help="Pipeline config file.")
+]
+DemoDayOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--demo-day",
+        envvar="GLUEFLAKE_DEMO_DAY",
+        min=0,
+        help="Simulated day of the demo API (default: days since 2026-01-01).",
+    ),
+]
+OnlyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--only", envvar="GLUEFLAKE_ONLY", help="Limit to source or source.entity."),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", envvar="GLUEFLAKE_FORCE", help="Reload files already loaded.")
+]
+ProgressOpt = Annotated[
+    bool,
+    typer.Option("--progress/--no-progress", envvar="GLUEFLAKE_PROGRESS", help="Progress bars."),
+]
+
+
+class UserError(Exception):
+    """A problem the user can fix; shown as one line, no traceback."""
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn known failures into a short message and a non-zero exit."""
+    from glueflake.errors import PipelineError
+
+    try:
+        yield
+    except (ConfigError, UserError, PipelineError) as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
+
+
+def _config(path: Path, demo_day: int | None = None) -> PipelineConfig:
+    config = load_config(path)
+    if demo_day is not None:
+        config = config.model_copy(
+            update={"demo": config.demo.model_copy(update={"day": demo_day})}
+        )
+    return config
+
+
+def _call(fn: Callable[[], T]) -> T:
+    with _user_errors():
+        return fn()
+
+
+@app.command("demo-api")
+def demo_api(
+    config: ConfigOpt = Path("pipeline.yml"),
+    demo_day: DemoDayOpt = None,
+    host: Annotated[str, typer.Option(envvar="GLUEFLAKE_DEMO_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="GLUEFLAKE_DEMO_PORT")] = 8000,
+    api_key_env: Annotated[
+        str,
+        typer.Option(envvar="GLUEFLAKE_DEMO_KEY_ENV", help="Variable holding the API key."),
+    ] = "GLUEFLAKE_SHOP_API_KEY",
+) -> None:
+    """Serve the bundled demo REST API (countries, customers, orders) until Ctrl-C."""
+    import os
+
+    from glueflake.demo_api import DemoSettings, serve
+
+    def start() -> None:
+        cfg = _config(config, demo_day)
+        key = os.environ.get(api_key_env)
+        if not key:
+            raise UserError(f"set {api_key_env} to the API key the demo API should require")
+        settings = DemoSettings(
+            seed=cfg.demo.seed, scale=cfg.demo.scale, day=cfg.demo.day, api_key=key
+        )
+        console.print(f"demo API on http://{host}:{port} (day {settings.day}); Ctrl-C stops")
+        serve(settings, host=host, port=port)
+
+    _call(start)
+
+
+@app.command()
+def extract(
+    config: ConfigOpt = Path("pipeline.yml"),
+    demo_day: DemoDayOpt = None,
+    only: OnlyOpt = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Extract every configured endpoint into the lake (the Glue job's work)."""
+    from glueflake.extract import run_extract
+
+    out.print(_call(lambda: run_extract(_config(config, demo_day), only=only, progress=progress)))
+
+
+@app.command()
+def load(
+    config: ConfigOpt = Path("pipeline.yml"),
+    only: OnlyOpt = None,
+    force: ForceOpt = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep polling the lake and load new commits.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(envvar="GLUEFLAKE_WATCH_INTERVAL", min=0.1, help="Poll seconds.")
+    ] = 5.0,
+    progress: ProgressOpt = True,
+) -> None:
+    """Load committed lake files into the warehouse landing tables, each exactly once."""
+    from glueflake.load import run_load, watch_lake
+
+    cfg = _call(lambda: _config(config))
+    if watch:
+        _call(lambda: watch_lake(cfg, only=only, interval=interval, console=console))
+        return
+    summary = _call(lambda: run_load(cfg, only=only, force=force, progress=progress))
+    out.print(summary)
+    if summary.aborted:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(config: ConfigOpt = Path("pipeline.yml")) -> None:
+    """Per entity: files and records in the lake, loaded, rejected, pending, orphaned."""
+    from glueflake.load import lake_status
+
+    out.print(_call(lambda: lake_status(_config(config))))
+
+
+@app.command()
+def transform(
+    config: ConfigOpt = Path("pipeline.yml"),
+    target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
+    select: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_SELECT")] = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Run `dbt build` (seeds, models, snapshots, tests) on the warehouse."""
+    from glueflake.pipeline import transform as run_transform
+
+    summary = _call(
+        lambda: run_transform(
+            _config(config),
+            target=target,
+            select=select,
+            full_refresh=full_refresh,
+            progress=progress,
+        )
+    )
+    out.print(summary)
+
+
+@app.command()
+def run(
+    config: ConfigOpt = Path("pipeline.yml"),
+    demo_day: DemoDayOpt = None,
+    target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Extract, load and transform in order, then print one table of the whole run."""
+    from glueflake.pipeline import run_pipeline
+
+    result = _call(
+        lambda: run_pipeline(_config(config, demo_day), target=target, progress=progress)
+    )
+    out.print(result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

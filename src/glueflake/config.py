@@ -1,0 +1,488 @@
+"""Typed pipeline configuration: `pipeline.yml`, `${ENV}` secrets and env overrides.
+
+The file is validated with pydantic. Every value can be overridden by an environment
+variable named after its path, `GLUEFLAKE__` + the keys joined by `__`, for example
+``GLUEFLAKE__WAREHOUSE__PATH=/tmp/w.duckdb`` or
+``GLUEFLAKE__SOURCES__SHOP__ENDPOINTS__ORDERS__PAGINATION__PAGE_SIZE=500``.
+
+Secrets (auth keys, tokens, passwords) must be written as ``${ENV_VAR}``; they are
+resolved at load time into `SecretStr` and never logged or written anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+ENV_OVERRIDE_PREFIX = "GLUEFLAKE__"
+DEMO_BASE_URL = "demo"
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_SECRET_FIELDS = frozenset({"key", "token", "password", "private_key_passphrase"})
+# Placeholder values the demo API gets when its key variable is unset: one per
+# variable and process, so every source that names the variable shares it.
+_EPHEMERAL: dict[str, str] = {}
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the file and each bad field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _identifier(value: str) -> str:
+    if not IDENTIFIER.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid name: use lowercase letters, digits and _, "
+            "starting with a letter (at most 63 characters)"
+        )
+    return value
+
+
+Identifier = Annotated[str, Field(min_length=1)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+# --- pagination -------------------------------------------------------------------
+
+
+class SinglePage(_Model):
+    """The whole result comes in one response."""
+
+    type: Literal["single_page"] = "single_page"
+
+
+class PageNumberPagination(_Model):
+    """``?page=N&per_page=M``; stops on a short or empty page."""
+
+    type: Literal["page_number"]
+    page_param: str = "page"
+    size_param: str = "per_page"
+    page_size: PositiveInt = 100
+    first_page: Annotated[int, Field(ge=0)] = 1
+
+
+class OffsetPagination(_Model):
+    """``?offset=N&limit=M``; stops on a short or empty page."""
+
+    type: Literal["offset"]
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    page_size: PositiveInt = 100
+
+
+class CursorPagination(_Model):
+    """The body names the next cursor (at `cursor_path`); null or absent ends it."""
+
+    type: Literal["cursor"]
+    cursor_param: str = "cursor"
+    cursor_path: str = "next_cursor"
+    limit_param: str = "limit"
+    page_size: PositiveInt = 100
+
+
+class LinkHeaderPagination(_Model):
+    """RFC 8288 ``Link: <url>; rel="next"``; no such link ends it."""
+
+    type: Literal["link_header"]
+    size_param: str | None = "per_page"
+    page_size: PositiveInt = 100
+
+
+Pagination = Annotated[
+    SinglePage | PageNumberPagination | OffsetPagination | CursorPagination | LinkHeaderPagination,
+    Field(discriminator="type"),
+]
+
+
+# --- auth ---------------------------------------------------------------------------
+
+
+class NoAuth(_Model):
+    """No authentication."""
+
+    type: Literal["none"] = "none"
+
+
+class ApiKeyAuth(_Model):
+    """An API key in a header (default) or a query parameter."""
+
+    type: Literal["api_key"]
+    key: SecretStr
+    name: str = "X-API-Key"
+    location: Literal["header", "query"] = "header"
+
+
+class BearerAuth(_Model):
+    """``Authorization: Bearer <token>``."""
+
+    type: Literal["bearer"]
+    token: SecretStr
+
+
+class BasicAuth(_Model):
+    """HTTP basic authentication."""
+
+    type: Literal["basic"]
+    username: str
+    password: SecretStr
+
+
+Auth = Annotated[NoAuth | ApiKeyAuth | BearerAuth | BasicAuth, Field(discriminator="type")]
+
+
+# --- sources ------------------------------------------------------------------------
+
+
+class Incremental(_Model):
+    """Extract only records changed since the bookmark.
+
+    Attributes:
+        cursor_field: dotted path of the record field that orders changes.
+        param: query parameter that takes the bookmark value.
+        initial: value used before the first committed run.
+    """
+
+    cursor_field: str
+    param: str
+    initial: str = "1970-01-01T00:00:00Z"
+
+
+class Retries(_Model):
+    """Retry policy for 429, 5xx and connection errors (exponential backoff, jitter)."""
+
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    backoff_initial: Annotated[float, Field(ge=0)] = 0.5
+    backoff_max: Annotated[float, Field(gt=0)] = 30.0
+
+
+OnError = Literal["continue", "skip_file", "abort"]
+
+
+class Endpoint(_Model):
+    """One REST endpoint, extracted into one lake entity and one landing table."""
+
+    path: str
+    records: str = Field(
+        default="", description="dotted path of the record list in the body; '' = the body"
+    )
+    primary_key: str | list[str]
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    pagination: Pagination = Field(default_factory=SinglePage)
+    incremental: Incremental | None = None
+    write_disposition: Literal["append", "replace"] = Field(
+        default="append",
+        description="replace = full refresh: skipped when the payload hash is unchanged",
+    )
+    on_error: OnError = "continue"
+    file_max_records: PositiveInt = 100_000
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"must start with '/' (got {value!r})")
+        return value
+
+
+class Source(_Model):
+    """A REST API and the endpoints extracted from it."""
+
+    base_url: str = Field(description="http(s) URL, or 'demo' for the bundled demo API")
+    auth: Auth = Field(default_factory=NoAuth)
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    retries: Retries = Field(default_factory=Retries)
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+    endpoints: dict[str, Endpoint]
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value != DEMO_BASE_URL and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s) URL or 'demo' (got {value!r})")
+        return value.rstrip("/")
+
+    @field_validator("endpoints")
+    @classmethod
+    def _entity_names(cls, value: dict[str, Endpoint]) -> dict[str, Endpoint]:
+        if not value:
+            raise ValueError("at least one endpoint is required")
+        for name in value:
+            _identifier(name)
+        return value
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether this source is served by the bundled demo API."""
+        return self.base_url == DEMO_BASE_URL
+
+
+# --- lake, warehouse, demo, dbt -----------------------------------------------------
+
+
+class Lake(_Model):
+    """Where the raw files live: a local directory or ``s3://bucket/prefix``."""
+
+    url: str = ".glueflake/lake"
+    endpoint_url: str | None = Field(default=None, description="S3 endpoint override")
+    region: str | None = None
+
+    @property
+    def is_s3(self) -> bool:
+        """Whether the lake is on S3 (or an S3-protocol server)."""
+        return self.url.startswith("s3://")
+
+
+class DuckDBWarehouse(_Model):
+    """The embedded default warehouse: one DuckDB file."""
+
+    type: Literal["duckdb"] = "duckdb"
+    path: str = ".glueflake/warehouse.duckdb"
+    landing_schema: str = "landing"
+
+
+class SnowflakeWarehouse(_Model):
+    """Snowflake: loading through COPY INTO or Snowpipe from an external stage."""
+
+    type: Literal["snowflake"]
+    account: str
+    user: str
+    password: SecretStr | None = None
+    private_key_path: str | None = None
+    private_key_passphrase: SecretStr | None = None
+    role: str = "GLUEFLAKE_LOADER"
+    warehouse: str = "GLUEFLAKE_WH"
+    database: str = "GLUEFLAKE"
+    landing_schema: str = "LANDING"
+    stage: str = "GLUEFLAKE_LAKE"
+    storage_integration: str = "GLUEFLAKE_S3"
+    aws_role_arn: str | None = None
+    mode: Literal["copy", "snowpipe"] = "copy"
+    snowpipe_timeout: Annotated[float, Field(gt=0)] = 600.0
+
+
+Warehouse = Annotated[DuckDBWarehouse | SnowflakeWarehouse, Field(discriminator="type")]
+
+
+class Demo(_Model):
+    """Settings of the bundled demo API (used by sources whose base_url is 'demo')."""
+
+    seed: int = 42
+    scale: PositiveInt = 20_000
+    day: Annotated[int, Field(ge=0)] | None = None
+
+
+class Dbt(_Model):
+    """Where the dbt project is and which target to build."""
+
+    project_dir: str = "."
+    profiles_dir: str = "."
+    target: str = "dev"
+
+
+class PipelineConfig(_Model):
+    """The whole pipeline: sources, lake, warehouse, dbt."""
+
+    version: Literal[1] = 1
+    lake: Lake = Field(default_factory=Lake)
+    warehouse: Warehouse = Field(default_factory=DuckDBWarehouse)
+    demo: Demo = Field(default_factory=Demo)
+    dbt: Dbt = Field(default_factory=Dbt)
+    sources: dict[str, Source]
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, value: dict[str, Source]) -> dict[str, Source]:
+        if not value:
+            raise ValueError("at least one source is required")
+        for name in value:
+            _identifier(name)
+        return value
+
+    @model_validator(mode="after")
+    def _table_names_fit(self) -> PipelineConfig:
+        for source, entity in self.entities():
+            if len(f"{source}__{entity}") > 63:
+                raise ValueError(f"landing table name {source}__{entity} is over 63 characters")
+        return self
+
+    def entities(self) -> list[tuple[str, str]]:
+        """All (source, entity) pairs, in file order."""
+        return [(s, e) for s, src in self.sources.items() for e in src.endpoints]
+
+    def select(self, names: list[str] | None) -> list[tuple[str, str]]:
+        """Resolve ``source`` or ``source.entity`` names to (source, entity) pairs.
+
+        Raises:
+            ConfigError: a name matches no configured source or entity.
+        """
+        if not names:
+            return self.entities()
+        chosen: list[tuple[str, str]] = []
+        for name in names:
+            source, _, entity = name.partition(".")
+            hits = [(s, e) for s, e in self.entities() if s == source and entity in ("", e)]
+            if not hits:
+                known = ", ".join(f"{s}.{e}" for s, e in self.entities())
+                raise ConfigError(f"unknown entity {name!r}; configured: {known}")
+            chosen.extend(h for h in hits if h not in chosen)
+        return chosen
+
+    def resolve_path(self, value: str) -> Path:
+        """A path from the file, taken relative to the config file's folder."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+
+# --- loading ------------------------------------------------------------------------
+
+
+def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> PipelineConfig:
+    """Read, override from the environment, resolve secrets and validate a config file.
+
+    Args:
+        path: the YAML file.
+        environ: environment to read overrides and secrets from (default os.environ).
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: the file is missing, not YAML, or invalid; the message names the
+            file and every bad field with what was expected.
+    """
+    path = Path(path)
+    env = os.environ if environ is None else environ
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    problems: list[str] = []
+    apply_env_overrides(raw, env, problems)
+    _resolve_secrets(raw, env, problems)
+    raw["base_dir"] = path.resolve().parent
+    if not problems:
+        try:
+            return PipelineConfig.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_describe(err) for err in exc.errors())
+    raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def apply_env_overrides(
+    raw: dict[str, Any], environ: Mapping[str, str], problems: list[str]
+) -> None:
+    """Set ``GLUEFLAKE__A__B=value`` into ``raw['a']['b']`` (value parsed as YAML)."""
+    for name in sorted(environ):
+        if not name.startswith(ENV_OVERRIDE_PREFIX):
+            continue
+        keys = [k.lower() for k in name[len(ENV_OVERRIDE_PREFIX) :].split("__")]
+        node: Any = raw
+        for key in keys[:-1]:
+            node = node.setdefault(key, {}) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if not isinstance(node, dict) or not all(keys):
+            problems.append(f"{name}: does not name a config field")
+            continue
+        try:
+            node[keys[-1]] = yaml.safe_load(environ[name])
+        except yaml.YAMLError:
+            node[keys[-1]] = environ[name]
+
+
+def _resolve_secrets(raw: Any, environ: Mapping[str, str], problems: list[str]) -> None:
+    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    demo_sources = {
+        name
+        for name, src in sources.items()
+        if isinstance(src, dict) and src.get("base_url") == "demo"
+    }
+
+    def walk(node: Any, loc: tuple[str, ...]) -> None:
+        if not isinstance(node, dict):
+            return
+        for key, value in list(node.items()):
+            where = (*loc, str(key))
+            if isinstance(value, dict):
+                walk(value, where)
+            elif key in _SECRET_FIELDS and value is not None:
+                node[key] = _secret_value(value, where, environ, demo_sources, problems)
+
+    walk(raw, ())
+
+
+def _secret_value(
+    value: Any,
+    loc: tuple[str, ...],
+    environ: Mapping[str, str],
+    demo_sources: set[str],
+    problems: list[str],
+) -> str | None:
+    field = ".".join(loc)
+    ref = _ENV_REF.match(str(value))
+    if not ref:
+        problems.append(f"{field}: secrets must be written as ${{ENV_VAR}}, not inline")
+        return None
+    var = ref.group(1)
+    if environ.get(var):
+        return environ[var]
+    if len(loc) > 1 and loc[0] == "sources" and loc[1] in demo_sources:
+        return _EPHEMERAL.setdefault(var, secrets.token_urlsafe(24))
+    problems.append(f"{field}: environment variable {var} is not set")
+    return None
+
+
+def _describe(err: Any) -> str:
+    loc = [str(p) for p in err["loc"]]
+    # Discriminated unions add the chosen tag to the path; it names no field.
+    tags = {
+        "single_page",
+        "page_number",
+        "offset",
+        "cursor",
+        "link_header",
+        "none",
+        "api_key",
+        "bearer",
+        "basic",
+        "duckdb",
+        "snowflake",
+    }
+    loc = [p for p in loc if p not in tags or (p == loc[-1] and err["type"] == "missing")]
+    field = ".".join(loc) or "(top level)"
+    message = str(err["msg"])
+    if err["type"] == "missing":
+        message = "required field is missing"
+    elif err["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif (
+        "input" in err
+        and not _SECRET_FIELDS & set(loc)
+        and not isinstance(err["input"], dict | list)
+    ):
+        message += f" (got {err['input']!r})"
+    return f"{field}: {message}"
