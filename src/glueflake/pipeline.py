@@ -1,0 +1,137 @@
+"""The whole run: extract, load and transform in order, and the one table that sums it up."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from glueflake.config import DuckDBWarehouse, PipelineConfig
+
+if TYPE_CHECKING:
+    from glueflake.extract import ExtractSummary
+    from glueflake.load import LoadSummary
+    from glueflake.transform import BuildSummary, DbtSettings
+
+
+def dbt_settings(config: PipelineConfig, *, target: str | None = None) -> DbtSettings:
+    """The dbt settings for this pipeline: project, profiles, target and DuckDB file."""
+    from glueflake.transform import DbtSettings
+
+    warehouse = config.warehouse
+    return DbtSettings(
+        project_dir=config.resolve_path(config.dbt.project_dir),
+        profiles_dir=config.resolve_path(config.dbt.profiles_dir),
+        target=target or config.dbt.target,
+        duckdb_path=(
+            config.resolve_path(warehouse.path) if isinstance(warehouse, DuckDBWarehouse) else None
+        ),
+    )
+
+
+def transform(
+    config: PipelineConfig,
+    *,
+    target: str | None = None,
+    select: str | None = None,
+    full_refresh: bool = False,
+    progress: bool = True,
+) -> BuildSummary:
+    """Run `dbt build` for this pipeline's warehouse.
+
+    Raises:
+        TransformError: a model failed or a test failed (the message names them).
+    """
+    from glueflake.transform import build
+
+    settings = dbt_settings(config, target=target)
+    if full_refresh:
+        settings = settings.model_copy(update={"full_refresh": True})
+    return build(settings, select=select, progress=progress)
+
+
+@dataclass
+class RunResult:
+    """What one `glueflake run` did, stage by stage."""
+
+    extract: ExtractSummary
+    load: LoadSummary
+    build: BuildSummary | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every stage finished and every dbt test passed."""
+        return self.error is None and not self.load.aborted and self.build is not None
+
+    def __rich__(self) -> RenderableType:
+        table = Table(title="glueflake run", title_justify="left")
+        table.add_column("entity")
+        table.add_column("extracted", justify="right")
+        table.add_column("loaded", justify="right")
+        table.add_column("rejected", justify="right")
+        table.add_column("landing rows", justify="right")
+        table.add_column("raw rows", justify="right")
+        extracted = {(e.source, e.entity): e for e in self.extract.entities}
+        loaded = {(e.source, e.entity): e for e in self.load.entities}
+        for key in sorted(set(extracted) | set(loaded)):
+            ext, ld = extracted.get(key), loaded.get(key)
+            table.add_row(
+                f"{key[0]}.{key[1]}",
+                _n(ext.records if ext else None),
+                _n(ld.rows_loaded if ld else None),
+                _n(ld.rows_rejected if ld else None),
+                _n(self.load.landing_rows.get(key)),
+                _n(self.build.raw_rows.get(key) if self.build else None),
+            )
+        parts: list[RenderableType] = [table]
+        if self.build is not None:
+            parts.append(Text(self.build.headline()))
+        timing = "  ".join(f"{stage} {secs:.1f}s" for stage, secs in self.seconds.items())
+        parts.append(Text(f"duration: {timing}"))
+        if self.error:
+            parts.append(Text(f"failed: {self.error}", style="bold red"))
+        return Group(*parts)
+
+
+def _n(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def run_pipeline(
+    config: PipelineConfig, *, target: str | None = None, progress: bool = True
+) -> RunResult:
+    """Extract, load and transform, in order; stop at the first stage that fails.
+
+    A load that aborts (on_error: abort) or a dbt failure is reported in the result
+    (`ok` is False) rather than raised, so the run's table still shows what happened.
+    """
+    from glueflake.errors import TransformError
+    from glueflake.extract import run_extract
+    from glueflake.load import run_load
+
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    extracted = run_extract(config, progress=progress)
+    seconds["extract"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    loaded = run_load(config, progress=progress)
+    seconds["load"] = time.perf_counter() - started
+    result = RunResult(extract=extracted, load=loaded, seconds=seconds)
+    if loaded.aborted:
+        result.error = "load aborted"
+        return result
+
+    started = time.perf_counter()
+    try:
+        result.build = transform(config, target=target, progress=progress)
+    except TransformError as exc:
+        result.error = str(exc)
+    seconds["transform"] = time.perf_counter() - started
+    return result
