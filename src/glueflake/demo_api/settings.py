@@ -1,0 +1,55 @@
+"""Settings of one demo API world: seed, size, simulated day, key, fault injection."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from glueflake.demo_api.clock import default_day
+
+DEFAULT_API_KEY = "glueflake-demo-key"
+"""Key accepted by a server started without an explicit ``api_key``."""
+
+MAX_SCALE = 1_000_000_000
+
+
+class DemoSettings(BaseModel):
+    """Everything that determines what the demo API serves.
+
+    Two servers with equal settings serve byte-identical responses.
+
+    Attributes:
+        seed: Seed of every pseudo-random choice.
+        scale: Number of orders that exist at the end of the reference day (day 0,
+            2026-01-01); customers are ``max(100, scale // 10)``.
+        day: Simulated day (0 is 2026-01-01); ``None`` means today (UTC), resolved
+            once when the settings are created.
+        api_key: Value the ``X-API-Key`` header must carry on ``/api/*`` (kept out
+            of ``repr`` so it never reaches a log).
+        fail_every: When > 0, every Nth authorised ``/api/*`` request fails with
+            429 then 503 alternately, both with ``Retry-After: 0``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seed: int = Field(default=42, ge=0, lt=2**63)
+    scale: int = Field(default=20_000, ge=1, le=MAX_SCALE)
+    day: int | None = Field(default=None, ge=0, le=100_000)
+    api_key: str = Field(default=DEFAULT_API_KEY, min_length=1, repr=False)
+    fail_every: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _resolve_day(self) -> DemoSettings:
+        if self.day is None:
+            object.__setattr__(self, "day", default_day())
+        return self
+
+    @property
+    def today(self) -> int:
+        """The simulated day as an ``int`` (never ``None`` once constructed)."""
+        assert self.day is not None
+        return self.day
+
+    @property
+    def customer_count(self) -> int:
+        """Number of customers: ``max(100, scale // 10)``."""
+        return max(100, self.scale // 10)
