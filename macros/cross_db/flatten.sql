@@ -1,0 +1,56 @@
+{#-
+    Flattening semi-structured values into rows. Both macros render a complete
+    join clause to place right after the FROM item that provides expr, and expose
+    the same columns on both warehouses:
+
+        <alias>.value   the element (JSON/VARIANT; read it with json_get)
+        <alias>.index   0-based position (flatten_array)
+        <alias>.key     the object key (flatten_object)
+
+    Both are OUTER: a row whose array/object is empty, null or missing is kept
+    once, with null value/index/key (Snowflake FLATTEN's outer => true).
+
+        from countries
+        {{ flatten_array(json_get('countries.record', 'continents'), 'continent') }}
+-#}
+{% macro flatten_array(expr, alias) -%}
+    {{ return(adapter.dispatch('flatten_array', 'glueflake')(expr, alias)) }}
+{%- endmacro %}
+
+{% macro default__flatten_array(expr, alias) -%}
+    {{ exceptions.raise_compiler_error("flatten_array is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__flatten_array(expr, alias) -%}
+    left join lateral (
+        select
+            unnest(cast({{ expr }} as json [])) as value,
+            generate_subscripts(cast({{ expr }} as json []), 1) - 1 as index
+    ) as {{ alias }} on true
+{%- endmacro %}
+
+{% macro snowflake__flatten_array(expr, alias) -%}
+    , lateral flatten(input => {{ expr }}, outer => true) as {{ alias }}
+{%- endmacro %}
+
+
+{% macro flatten_object(expr, alias) -%}
+    {{ return(adapter.dispatch('flatten_object', 'glueflake')(expr, alias)) }}
+{%- endmacro %}
+
+{% macro default__flatten_object(expr, alias) -%}
+    {{ exceptions.raise_compiler_error("flatten_object is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__flatten_object(expr, alias) -%}
+    left join lateral (
+        select
+            object_keys.key,
+            json_extract({{ expr }}, '$."' || object_keys.key || '"') as value
+        from (select unnest(json_keys({{ expr }})) as key) as object_keys
+    ) as {{ alias }} on true
+{%- endmacro %}
+
+{% macro snowflake__flatten_object(expr, alias) -%}
+    , lateral flatten(input => {{ expr }}, outer => true) as {{ alias }}
+{%- endmacro %}

@@ -1,0 +1,41 @@
+{#-
+    Timestamps. Every business and load timestamp leaves raw/ as a UTC timestamp
+    without time zone (DuckDB TIMESTAMP, Snowflake TIMESTAMP_NTZ), so the models,
+    contracts and tests see one type on both warehouses.
+
+    parse_timestamp(expr)    ISO-8601 text with an offset ('2026-11-23T09:00:00Z')
+                             -> UTC timestamp; unparseable text becomes null.
+    to_utc_timestamp(expr)   a TIMESTAMPTZ / TIMESTAMP_TZ -> UTC timestamp.
+-#}
+{% macro parse_timestamp(expr) -%}
+    {{ return(adapter.dispatch('parse_timestamp', 'glueflake')(expr)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp(expr) -%}
+    {{ exceptions.raise_compiler_error("parse_timestamp is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp(expr) -%}
+    timezone('UTC', try_cast({{ expr }} as timestamptz))
+{%- endmacro %}
+
+{% macro snowflake__parse_timestamp(expr) -%}
+    convert_timezone('UTC', try_to_timestamp_tz({{ expr }}))::timestamp_ntz
+{%- endmacro %}
+
+
+{% macro to_utc_timestamp(expr) -%}
+    {{ return(adapter.dispatch('to_utc_timestamp', 'glueflake')(expr)) }}
+{%- endmacro %}
+
+{% macro default__to_utc_timestamp(expr) -%}
+    {{ exceptions.raise_compiler_error("to_utc_timestamp is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__to_utc_timestamp(expr) -%}
+    timezone('UTC', {{ expr }})
+{%- endmacro %}
+
+{% macro snowflake__to_utc_timestamp(expr) -%}
+    convert_timezone('UTC', {{ expr }})::timestamp_ntz
+{%- endmacro %}

@@ -1,0 +1,1 @@
+{{ country_details() }}

@@ -1,0 +1,88 @@
+{#-
+    delete+insert keyed on order_id rather than a merge on the line key: when a
+    changed order arrives, all its old lines are removed before the new ones are
+    written, so a line that disappeared from an order cannot linger. dbt-duckdb
+    and dbt-snowflake both support it.
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with
+
+orders as (
+
+    select * from {{ ref('raw_shop__orders') }}
+    {% if is_incremental() %}
+        where _loaded_at >= (select max(this_run._loaded_at) from {{ this }} as this_run)
+    {% endif %}
+
+),
+
+exchange_rates as (
+
+    select * from {{ ref('exchange_rates') }}
+
+),
+
+flattened as (
+
+    select
+        orders.order_id,
+        orders.customer_id,
+        upper(orders.currency_code) as currency_code,
+        cast(orders.created_at as date) as order_date,
+        orders._loaded_at,
+        item.index + 1 as line_number,
+        {{ json_get('item.value', 'sku', 'varchar') }} as sku,
+        {{ json_get('item.value', 'quantity', 'integer') }} as quantity,
+        {{ json_get('item.value', 'unit_price', 'decimal(18, 2)') }} as unit_price
+    from orders
+    {{ flatten_array('orders.items', 'item') }}
+    -- An order always has 1 to 5 items; an order with none has no lines.
+    where item.index is not null
+
+),
+
+converted as (
+
+    select
+        flattened.*,
+        exchange_rates.units_per_usd,
+        cast(flattened.quantity * flattened.unit_price as decimal(18, 2)) as line_amount,
+        cast(
+            flattened.quantity * flattened.unit_price / exchange_rates.units_per_usd
+            as decimal(18, 2)
+        ) as line_amount_usd
+    from flattened
+    left join exchange_rates
+        on flattened.currency_code = exchange_rates.currency_code
+
+),
+
+final as (
+
+    select
+        cast(order_id as varchar) || '-' || cast(line_number as varchar) as order_line_id,
+        order_id,
+        line_number,
+        customer_id,
+        order_date,
+        sku,
+        quantity,
+        unit_price,
+        currency_code,
+        units_per_usd,
+        line_amount,
+        line_amount_usd,
+        _loaded_at
+    from converted
+
+)
+
+select * from final

@@ -1,0 +1,59 @@
+-- Every landing record is accounted for: landing rows = raw rows + duplicates
+-- removed + rows without a key (the latter should be zero; the loader rejects
+-- them). Returns one row per source that does not reconcile.
+with
+
+{% set sources = [
+    ('restcountries__countries', 'raw_restcountries__countries', 'cca3', 'varchar'),
+    ('shop__customers', 'raw_shop__customers', 'id', 'bigint'),
+    ('shop__orders', 'raw_shop__orders', 'id', 'bigint'),
+] %}
+
+{% for landing_table, raw_model, key_path, key_type in sources %}
+    {{ landing_table }}_landing as (
+
+        select
+            count(*) as landing_rows,
+            count({{ json_get('record', key_path, key_type) }}) as keyed_rows,
+            count(distinct {{ json_get('record', key_path, key_type) }}) as distinct_keys
+        from {{ source('landing', landing_table) }}
+
+    ),
+
+    {{ landing_table }}_raw as (
+
+        select
+            count(*) as raw_rows,
+            coalesce(sum(_versions_seen), 0) as versions_seen
+        from {{ ref(raw_model) }}
+
+    ),
+
+    {{ landing_table }}_reconciled as (
+
+        select
+            '{{ landing_table }}' as landing_table,
+            landing.landing_rows,
+            raw.raw_rows,
+            landing.keyed_rows - landing.distinct_keys as duplicates_removed,
+            landing.landing_rows - landing.keyed_rows as rows_without_key,
+            raw.versions_seen
+        from {{ landing_table }}_landing as landing
+        cross join {{ landing_table }}_raw as raw
+
+    ),
+{% endfor %}
+
+final as (
+
+    {% for landing_table, raw_model, key_path, key_type in sources %}
+        select * from {{ landing_table }}_reconciled
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+)
+
+select * from final
+where
+    landing_rows != raw_rows + duplicates_removed + rows_without_key
+    or versions_seen != landing_rows - rows_without_key
