@@ -1,0 +1,209 @@
+"""Paginators: one small class per pagination kind of the config.
+
+A paginator knows three things: the first URL, the URL after a fetched page (None
+ends the endpoint), and, when pages are addressed by an integer query parameter,
+how to predict the URLs further ahead so they can be fetched concurrently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from glueflake.config import (
+    CursorPagination,
+    LinkHeaderPagination,
+    OffsetPagination,
+    PageNumberPagination,
+    Pagination,
+    SinglePage,
+)
+from glueflake.errors import ExtractError
+from glueflake.extract.http import Page
+from glueflake.extract.links import find_rel
+from glueflake.extract.records import get_path
+
+Predictor = Callable[[int], httpx.URL]
+"""``predict(k)`` is the URL k pages after the page it was built from plus one."""
+
+
+class Paginator:
+    """Base: a single page (no next page, nothing to predict)."""
+
+    def first(self, url: httpx.URL) -> httpx.URL:
+        """The first page's URL, given the endpoint URL with its fixed parameters."""
+        return url
+
+    def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
+        """The URL after `page` (fetched from `url`), or None at the end."""
+        return None
+
+    def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
+        """How to compute the following URLs, or None when they cannot be known ahead."""
+        return None
+
+
+class SinglePagePaginator(Paginator):
+    """The whole result in one response."""
+
+
+def _int_param(url: httpx.URL, name: str) -> int | None:
+    value = url.params.get(name)
+    if value is None or not value.lstrip("-").isdigit():
+        return None
+    return int(value)
+
+
+def predict_integer_step(url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
+    """A predictor when `next_url` differs from `url` only by one integer parameter.
+
+    ``?page=3&per_page=100`` followed by ``?page=4&per_page=100`` predicts page 5, 6,
+    ...; ``offset=0`` then ``offset=100`` predicts 200, 300, ... Anything else (a
+    different path, another changed parameter, a non-integer value) predicts nothing.
+    """
+    if (url.scheme, url.host, url.port, url.path) != (
+        next_url.scheme,
+        next_url.host,
+        next_url.port,
+        next_url.path,
+    ):
+        return None
+    a = dict(url.params.multi_items())
+    b = dict(next_url.params.multi_items())
+    if a.keys() != b.keys() or len(url.params.multi_items()) != len(a):
+        return None
+    changed = [k for k in a if a[k] != b[k]]
+    if len(changed) != 1:
+        return None
+    name = changed[0]
+    start, following = _int_param(url, name), _int_param(next_url, name)
+    if start is None or following is None or following <= start:
+        return None
+    step = following - start
+    return lambda k: next_url.copy_set_param(name, str(following + k * step))
+
+
+class PageNumberPaginator(Paginator):
+    """``?page=N&per_page=M``; a short or empty page is the last."""
+
+    def __init__(self, cfg: PageNumberPagination) -> None:
+        """Paginate per `cfg`."""
+        self.cfg = cfg
+
+    def first(self, url: httpx.URL) -> httpx.URL:
+        """Page `first_page` with `page_size` records."""
+        return url.copy_merge_params(
+            {self.cfg.page_param: str(self.cfg.first_page), self.cfg.size_param: self.cfg.page_size}
+        )
+
+    def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
+        """The next page number, unless this page was short."""
+        if len(page.records) < self.cfg.page_size:
+            return None
+        current = _int_param(url, self.cfg.page_param)
+        current = self.cfg.first_page if current is None else current
+        return url.copy_set_param(self.cfg.page_param, str(current + 1))
+
+    def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
+        """Page numbers are known ahead."""
+        return predict_integer_step(url, next_url)
+
+
+class OffsetPaginator(Paginator):
+    """``?offset=N&limit=M``; a short or empty page is the last."""
+
+    def __init__(self, cfg: OffsetPagination) -> None:
+        """Paginate per `cfg`."""
+        self.cfg = cfg
+
+    def first(self, url: httpx.URL) -> httpx.URL:
+        """Offset 0 with `page_size` records."""
+        return url.copy_merge_params(
+            {self.cfg.offset_param: "0", self.cfg.limit_param: self.cfg.page_size}
+        )
+
+    def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
+        """The next offset, unless this page was short."""
+        if len(page.records) < self.cfg.page_size:
+            return None
+        current = _int_param(url, self.cfg.offset_param) or 0
+        return url.copy_set_param(self.cfg.offset_param, str(current + len(page.records)))
+
+    def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
+        """Offsets are known ahead."""
+        return predict_integer_step(url, next_url)
+
+
+class CursorPaginator(Paginator):
+    """The body names the next cursor; null, empty or absent (or an empty page) ends it."""
+
+    def __init__(self, cfg: CursorPagination, where: str = "endpoint") -> None:
+        """Paginate per `cfg`; `where` names the endpoint in errors."""
+        self.cfg = cfg
+        self.where = where
+
+    def first(self, url: httpx.URL) -> httpx.URL:
+        """No cursor, `page_size` records."""
+        return url.copy_merge_params({self.cfg.limit_param: self.cfg.page_size})
+
+    def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
+        """The URL carrying the next cursor."""
+        cursor: Any = get_path(page.body, self.cfg.cursor_path)
+        if cursor is None or cursor == "" or not page.records:
+            return None
+        cursor = str(cursor)
+        if url.params.get(self.cfg.cursor_param) == cursor:
+            raise ExtractError(
+                f"{self.where}: the API returned the same cursor again at "
+                f"{self.cfg.cursor_path!r}; stopping instead of looping forever"
+            )
+        return url.copy_set_param(self.cfg.cursor_param, cursor)
+
+
+class LinkHeaderPaginator(Paginator):
+    """RFC 8288 ``Link: <url>; rel="next"``; no such link ends it."""
+
+    def __init__(self, cfg: LinkHeaderPagination, where: str = "endpoint") -> None:
+        """Paginate per `cfg`; `where` names the endpoint in errors."""
+        self.cfg = cfg
+        self.where = where
+
+    def first(self, url: httpx.URL) -> httpx.URL:
+        """The endpoint URL, with the page size parameter if configured."""
+        if self.cfg.size_param:
+            return url.copy_merge_params({self.cfg.size_param: self.cfg.page_size})
+        return url
+
+    def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
+        """The ``rel="next"`` target, resolved against the page's URL."""
+        target = find_rel(page.headers.get_list("link"), "next")
+        if not target:
+            return None
+        next_url = url.join(target)
+        if next_url == url:
+            raise ExtractError(
+                f"{self.where}: the Link header's next page is the page itself; "
+                "stopping instead of looping forever"
+            )
+        return next_url
+
+    def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
+        """Predictable when the links step one integer parameter (``page=2``, ``3``...)."""
+        return predict_integer_step(url, next_url)
+
+
+def make_paginator(cfg: Pagination, where: str = "endpoint") -> Paginator:
+    """The paginator for an endpoint's pagination config."""
+    if isinstance(cfg, SinglePage):
+        return SinglePagePaginator()
+    if isinstance(cfg, PageNumberPagination):
+        return PageNumberPaginator(cfg)
+    if isinstance(cfg, OffsetPagination):
+        return OffsetPaginator(cfg)
+    if isinstance(cfg, CursorPagination):
+        return CursorPaginator(cfg, where)
+    if isinstance(cfg, LinkHeaderPagination):
+        return LinkHeaderPaginator(cfg, where)
+    raise TypeError(f"unsupported pagination {type(cfg).__name__}")  # pragma: no cover

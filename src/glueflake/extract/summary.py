@@ -1,0 +1,128 @@
+"""What an extract run did, per endpoint and in total (printed by the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.table import Table
+
+
+@dataclass
+class EntityResult:
+    """One endpoint's outcome in one run.
+
+    Attributes:
+        source: source name.
+        entity: entity (endpoint) name.
+        pages: pages fetched and used.
+        records: records written.
+        files: data files committed.
+        bytes: compressed bytes committed.
+        skipped_unchanged: a full-refresh payload equal to the last commit (nothing written).
+        dropped_at_bookmark: records served again at the bookmark instant and dropped.
+        bookmark_before: the cursor value the run started from (None if not incremental).
+        bookmark_after: the cursor value stored after the run.
+        seconds: wall time.
+    """
+
+    source: str
+    entity: str
+    pages: int = 0
+    records: int = 0
+    files: int = 0
+    bytes: int = 0
+    skipped_unchanged: bool = False
+    dropped_at_bookmark: int = 0
+    bookmark_before: Any = None
+    bookmark_after: Any = None
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        """``source.entity``."""
+        return f"{self.source}.{self.entity}"
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+@dataclass
+class ExtractSummary:
+    """A whole extract run: one result per endpoint, plus totals."""
+
+    run_id: str
+    results: list[EntityResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def records(self) -> int:
+        """Records written, all endpoints."""
+        return sum(r.records for r in self.results)
+
+    @property
+    def pages(self) -> int:
+        """Pages fetched, all endpoints."""
+        return sum(r.pages for r in self.results)
+
+    @property
+    def files(self) -> int:
+        """Data files committed, all endpoints."""
+        return sum(r.files for r in self.results)
+
+    @property
+    def bytes(self) -> int:
+        """Compressed bytes committed, all endpoints."""
+        return sum(r.bytes for r in self.results)
+
+    def result(self, source: str, entity: str) -> EntityResult:
+        """The result of one endpoint (KeyError if it was not extracted)."""
+        for r in self.results:
+            if (r.source, r.entity) == (source, entity):
+                return r
+        raise KeyError(f"{source}.{entity}")
+
+    def __rich__(self) -> Table:
+        """Per-endpoint counts as a table."""
+        table = Table(title=f"extract run {self.run_id}", title_justify="left")
+        table.add_column("endpoint")
+        for col in ("pages", "records", "files", "bytes"):
+            table.add_column(col, justify="right")
+        table.add_column("bookmark")
+        table.add_column("seconds", justify="right")
+        for r in self.results:
+            if r.skipped_unchanged:
+                bookmark = "unchanged payload, not rewritten"
+            elif r.bookmark_after is None:
+                bookmark = ""
+            elif r.bookmark_after == r.bookmark_before:
+                bookmark = f"{r.bookmark_after} (unchanged)"
+            else:
+                bookmark = str(r.bookmark_after)
+            table.add_row(
+                r.name,
+                f"{r.pages:,}",
+                f"{r.records:,}",
+                f"{r.files:,}",
+                _human_bytes(r.bytes),
+                bookmark,
+                f"{r.seconds:.2f}",
+            )
+        table.add_section()
+        table.add_row(
+            "total",
+            f"{self.pages:,}",
+            f"{self.records:,}",
+            f"{self.files:,}",
+            _human_bytes(self.bytes),
+            "",
+            f"{self.seconds:.2f}",
+            style="bold",
+        )
+        return table
