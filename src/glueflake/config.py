@@ -381,21 +381,29 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> P
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     problems: list[str] = []
-    apply_env_overrides(raw, env, problems)
+    origins: dict[str, str] = {}
+    apply_env_overrides(raw, env, problems, origins)
     _resolve_secrets(raw, env, problems)
     raw["base_dir"] = path.resolve().parent
     if not problems:
         try:
             return PipelineConfig.model_validate(raw)
         except ValidationError as exc:
-            problems.extend(_describe(err) for err in exc.errors())
+            problems.extend(_describe(err, origins) for err in exc.errors())
     raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(f"  {p}" for p in problems))
 
 
 def apply_env_overrides(
-    raw: dict[str, Any], environ: Mapping[str, str], problems: list[str]
+    raw: dict[str, Any],
+    environ: Mapping[str, str],
+    problems: list[str],
+    origins: dict[str, str] | None = None,
 ) -> None:
-    """Set ``GLUEFLAKE__A__B=value`` into ``raw['a']['b']`` (value parsed as YAML)."""
+    """Set ``GLUEFLAKE__A__B=value`` into ``raw['a']['b']`` (value parsed as YAML).
+
+    `origins`, when given, maps each dotted field set this way (``a.b``) to the
+    variable that set it, so a validation error can name the variable too.
+    """
     for name in sorted(environ):
         if not name.startswith(ENV_OVERRIDE_PREFIX):
             continue
@@ -412,6 +420,8 @@ def apply_env_overrides(
             node[keys[-1]] = yaml.safe_load(environ[name])
         except yaml.YAMLError:
             node[keys[-1]] = environ[name]
+        if origins is not None:
+            origins[".".join(keys)] = name
 
 
 def _resolve_secrets(raw: Any, environ: Mapping[str, str], problems: list[str]) -> None:
@@ -456,7 +466,7 @@ def _secret_value(
     return None
 
 
-def _describe(err: Any) -> str:
+def _describe(err: Any, origins: Mapping[str, str] | None = None) -> str:
     loc = [str(p) for p in err["loc"]]
     # Discriminated unions add the chosen tag to the path; it names no field.
     tags = {
@@ -474,6 +484,9 @@ def _describe(err: Any) -> str:
     }
     loc = [p for p in loc if p not in tags or (p == loc[-1] and err["type"] == "missing")]
     field = ".".join(loc) or "(top level)"
+    origin = (origins or {}).get(field)
+    if origin:
+        field = f"{field} (set by {origin})"
     message = str(err["msg"])
     if err["type"] == "missing":
         message = "required field is missing"
