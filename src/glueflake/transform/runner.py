@@ -1,0 +1,229 @@
+"""Run dbt through its programmatic runner (``dbtRunner``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+
+from glueflake.transform.events import EventCollector
+from glueflake.transform.results import (
+    ERROR,
+    FAILED,
+    BuildSummary,
+    DbtFailure,
+    FreshnessSummary,
+    NodeResult,
+    SourceFreshness,
+    normalise_status,
+)
+from glueflake.transform.settings import DbtSettings
+
+# Environment variables profiles.yml reads for the DuckDB targets' file.
+DUCKDB_PATH_ENV = {"dev": "GLUEFLAKE_DUCKDB_PATH", "ci": "GLUEFLAKE_CI_DUCKDB_PATH"}
+
+
+def build(
+    settings: DbtSettings,
+    *,
+    select: str | None = None,
+    exclude: str | None = None,
+    progress: bool = True,
+    console: Console | None = None,
+) -> BuildSummary:
+    """Run ``dbt build``: seeds, models, snapshots and tests in DAG order.
+
+    Args:
+        settings: Project, profile target, DuckDB file and flags.
+        select: dbt selection (``--select``); None builds everything.
+        exclude: dbt exclusion (``--exclude``).
+        progress: Show a live progress bar and a line per node instead of dbt's
+            own log lines (dbt's log file under ``settings.log_path`` keeps them).
+        console: Rich console to draw on.
+
+    Returns:
+        The per-node results and counts.
+
+    Raises:
+        DbtFailure: A node errored, a test failed, or dbt could not run at all;
+            the message names every failed node with dbt's error text.
+    """
+    args = ["build", *_common_args(settings, progress=progress)]
+    if select:
+        args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
+    if settings.full_refresh:
+        args.append("--full-refresh")
+    started = time.perf_counter()
+    collector = EventCollector(progress=progress, console=console)
+    with _duckdb_env(settings), collector:
+        result = _invoke(args, collector)
+    elapsed = time.perf_counter() - started
+
+    nodes = tuple(_node_result(r, collector.row_counts) for r in _run_results(result))
+    errors = tuple(collector.errors)
+    if result.exception is not None and not nodes and not errors:
+        errors += (f"{type(result.exception).__name__}: {result.exception}",)
+    summary = BuildSummary(
+        nodes=nodes,
+        elapsed=elapsed,
+        success=bool(result.success),
+        target=settings.target,
+        errors=errors if not result.success or not nodes else (),
+    )
+    if not summary.ok:
+        raise DbtFailure(
+            command="build", failed=summary.failed_nodes, errors=summary.errors, summary=summary
+        )
+    return summary
+
+
+def freshness(
+    settings: DbtSettings,
+    *,
+    select: str | None = None,
+    raise_on_error: bool = True,
+) -> FreshnessSummary:
+    """Run ``dbt source freshness`` against the landing sources.
+
+    Args:
+        settings: Project, profile target and DuckDB file.
+        select: Sources to check (``--select``, e.g. ``source:landing.shop__orders``).
+        raise_on_error: Raise when a source is past its error threshold or could
+            not be checked (a warning never raises).
+
+    Returns:
+        One entry per source table.
+
+    Raises:
+        DbtFailure: dbt could not run, or (with ``raise_on_error``) a source is stale.
+    """
+    args = ["source", "freshness", *_common_args(settings, progress=True)]
+    args += ["--output", str(settings.resolved_target_path / "sources.json")]
+    if select:
+        args += ["--select", select]
+    started = time.perf_counter()
+    collector = EventCollector(progress=False)
+    with _duckdb_env(settings):
+        result = _invoke(args, collector)
+    elapsed = time.perf_counter() - started
+    sources = tuple(_freshness_result(r) for r in _run_results(result))
+    summary = FreshnessSummary(sources=sources, elapsed=elapsed)
+    if not sources and not result.success:
+        raise DbtFailure(command="source freshness", errors=tuple(collector.errors))
+    if raise_on_error:
+        bad = [s for s in sources if s.status in (ERROR, "runtime error")]
+        if bad:
+            raise DbtFailure(
+                command="source freshness",
+                errors=tuple(
+                    f"{s.source}.{s.table}: {s.status}"
+                    + (f" ({s.message})" if s.message else "")
+                    + (f", last load {s.max_loaded_at:%Y-%m-%d %H:%M}" if s.max_loaded_at else "")
+                    for s in bad
+                ),
+            )
+    return summary
+
+
+def _common_args(settings: DbtSettings, *, progress: bool) -> list[str]:
+    args = [
+        "--project-dir",
+        str(settings.project_dir.resolve()),
+        "--profiles-dir",
+        str(settings.profiles_dir.resolve()),
+        "--target",
+        settings.target,
+        "--target-path",
+        str(settings.resolved_target_path),
+        "--log-path",
+        str(settings.resolved_log_path),
+        # dbt's console output is replaced by our progress display; errors still
+        # reach us through the event callback and the run results.
+        "--log-level",
+        "none" if progress else "warn",
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+        "--no-version-check",
+    ]
+    if settings.vars:
+        args += ["--vars", json.dumps(settings.vars, default=str)]
+    if settings.threads is not None:
+        args += ["--threads", str(settings.threads)]
+    return args
+
+
+def _invoke(args: Sequence[str], collector: EventCollector) -> Any:
+    # Imported here: dbt is heavy to import and only needed when dbt runs.
+    from dbt.cli.main import dbtRunner
+
+    return dbtRunner(callbacks=[collector]).invoke(list(args))
+
+
+@contextmanager
+def _duckdb_env(settings: DbtSettings) -> Iterator[None]:
+    """Point the profile's DuckDB path variable at ``settings.duckdb_path``, then restore."""
+    name = DUCKDB_PATH_ENV.get(settings.target)
+    if settings.duckdb_path is None or name is None:
+        yield
+        return
+    path = settings.duckdb_path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = os.environ.get(name)
+    os.environ[name] = str(path)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+def _run_results(result: Any) -> list[Any]:
+    results = getattr(result.result, "results", None)
+    return list(results) if results else []
+
+
+def _node_result(result: Any, row_counts: dict[str, int]) -> NodeResult:
+    node = result.node
+    unique_id = str(node.unique_id)
+    status = normalise_status(str(result.status))
+    adapter_rows = (result.adapter_response or {}).get("rows_affected")
+    rows = row_counts.get(unique_id)
+    if rows is None and isinstance(adapter_rows, int) and adapter_rows >= 0:
+        rows = adapter_rows
+    relation = getattr(node, "relation_name", None)
+    message = result.message if status in (FAILED, ERROR) or result.message else None
+    return NodeResult(
+        unique_id=unique_id,
+        name=str(node.name),
+        resource_type=str(node.resource_type),
+        status=status,
+        rows_affected=rows,
+        execution_time=float(result.execution_time or 0.0),
+        message=str(message) if message is not None else None,
+        failures=int(result.failures) if result.failures is not None else None,
+        relation=str(relation) if relation else None,
+    )
+
+
+def _freshness_result(result: Any) -> SourceFreshness:
+    node = result.node
+    max_loaded_at = getattr(result, "max_loaded_at", None)
+    age = getattr(result, "age", None)
+    return SourceFreshness(
+        source=str(node.source_name),
+        table=str(node.name),
+        status=str(result.status).lower(),
+        max_loaded_at=max_loaded_at if isinstance(max_loaded_at, datetime) else None,
+        age_seconds=float(age) if age is not None else None,
+        message=str(result.message) if getattr(result, "message", None) else None,
+    )
