@@ -199,5 +199,66 @@ def run(
         raise typer.Exit(1)
 
 
+snowflake_app = typer.Typer(
+    help="Snowflake set-up: render the SQL scripts from config, apply them.",
+    no_args_is_help=True,
+)
+app.add_typer(snowflake_app, name="snowflake")
+ScriptsDirOpt = Annotated[
+    Path,
+    typer.Option(
+        "--dir", envvar="GLUEFLAKE_SNOWFLAKE_DIR", help="Where the rendered scripts live."
+    ),
+]
+DbtRoleOpt = Annotated[
+    str,
+    typer.Option(envvar="GLUEFLAKE_SNOWFLAKE_DBT_ROLE", help="Role dbt runs as (granted read)."),
+]
+
+
+@snowflake_app.command("render")
+def snowflake_render(
+    config: ConfigOpt = Path("pipeline.yml"),
+    out_dir: ScriptsDirOpt = Path("snowflake"),
+    dbt_role: DbtRoleOpt = "GLUEFLAKE_TRANSFORMER",
+) -> None:
+    """Write snowflake/*.sql (integration, stage and tables, roles, pipes) from config."""
+    from glueflake.deploy.snowflake import render
+
+    paths = _call(lambda: render(_config(config), out_dir, dbt_role=dbt_role))
+    for path in paths:
+        out.print(f"wrote {path}")
+
+
+@snowflake_app.command("apply")
+def snowflake_apply(
+    config: ConfigOpt = Path("pipeline.yml"),
+    scripts_dir: ScriptsDirOpt = Path("snowflake"),
+    script: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--script", envvar="GLUEFLAKE_SNOWFLAKE_SCRIPT", help="Run only this script (repeat)."
+        ),
+    ] = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            envvar="GLUEFLAKE_SNOWFLAKE_ADMIN_ROLE",
+            help="Role to connect as (default: the user's; the scripts switch roles).",
+        ),
+    ] = "",
+) -> None:
+    """Run the rendered scripts statement by statement, printing each outcome."""
+    from glueflake.deploy.snowflake import StatementOutcome, apply
+
+    def echo(o: StatementOutcome) -> None:
+        mark = "[green]ok[/]" if o.ok else "[bold red]failed[/]"
+        out.print(f"{mark} {o.script}: {o.first_line} -> {o.message}", highlight=False)
+        for line in o.details:
+            out.print(f"    {line}", highlight=False)
+
+    _call(lambda: apply(_config(config), scripts_dir, scripts=script, role=role, echo=echo))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
