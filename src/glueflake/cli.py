@@ -260,5 +260,28 @@ def snowflake_apply(
     _call(lambda: apply(_config(config), scripts_dir, scripts=script, role=role, echo=echo))
 
 
+@app.command("diagrams")
+def diagrams_command(
+    config: ConfigOpt = Path("pipeline.yml"),
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", envvar="GLUEFLAKE_DIAGRAMS_DIR", help="Output folder.")
+    ] = Path("diagrams"),
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--manifest",
+            envvar="GLUEFLAKE_DBT_MANIFEST",
+            help="Use this dbt manifest.json instead of running `dbt parse`.",
+        ),
+    ] = None,
+) -> None:
+    """Draw diagrams/architecture.png (from the config) and lineage.png (from dbt)."""
+    from glueflake.diagrams import generate_diagrams
+
+    out.print(
+        _call(lambda: generate_diagrams(_config(config), out_dir=out_dir, manifest_path=manifest))
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
