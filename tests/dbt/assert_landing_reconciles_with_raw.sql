@@ -1,54 +1,57 @@
 -- Every landing record is accounted for: landing rows = raw rows + duplicates
 -- removed + rows without a key (the latter should be zero; the loader rejects
--- them). Returns one row per source that does not reconcile.
-with
-
-{% set sources = [
+-- them), and the raw models' _versions_seen add up to the keyed landing rows.
+-- Returns one row per landing table that does not reconcile.
+{%- set sources = [
     ('restcountries__countries', 'raw_restcountries__countries', 'cca3', 'varchar'),
     ('shop__customers', 'raw_shop__customers', 'id', 'bigint'),
     ('shop__orders', 'raw_shop__orders', 'id', 'bigint'),
 ] %}
 
+with
+
 {% for landing_table, raw_model, key_path, key_type in sources %}
-    {{ landing_table }}_landing as (
+{{ landing_table }}_landing as (
 
-        select
-            count(*) as landing_rows,
-            count({{ json_get('record', key_path, key_type) }}) as keyed_rows,
-            count(distinct {{ json_get('record', key_path, key_type) }}) as distinct_keys
-        from {{ source('landing', landing_table) }}
+    select
+        count(*) as landing_rows,
+        count({{ json_get('record', key_path, key_type) }}) as keyed_rows,
+        count(distinct {{ json_get('record', key_path, key_type) }}) as distinct_keys
+    from {{ source('landing', landing_table) }}
 
-    ),
+),
 
-    {{ landing_table }}_raw as (
+{{ landing_table }}_raw as (
 
-        select
-            count(*) as raw_rows,
-            coalesce(sum(_versions_seen), 0) as versions_seen
-        from {{ ref(raw_model) }}
+    select
+        count(*) as raw_rows,
+        coalesce(sum(_versions_seen), 0) as versions_seen
+    from {{ ref(raw_model) }}
 
-    ),
+),
 
-    {{ landing_table }}_reconciled as (
+{{ landing_table }}_reconciled as (
 
-        select
-            '{{ landing_table }}' as landing_table,
-            landing.landing_rows,
-            raw.raw_rows,
-            landing.keyed_rows - landing.distinct_keys as duplicates_removed,
-            landing.landing_rows - landing.keyed_rows as rows_without_key,
-            raw.versions_seen
-        from {{ landing_table }}_landing as landing
-        cross join {{ landing_table }}_raw as raw
+    select
+        '{{ landing_table }}' as landing_table,
+        landing_counts.landing_rows,
+        raw_counts.raw_rows,
+        landing_counts.keyed_rows - landing_counts.distinct_keys as duplicates_removed,
+        landing_counts.landing_rows - landing_counts.keyed_rows as rows_without_key,
+        raw_counts.versions_seen
+    from {{ landing_table }}_landing as landing_counts
+    cross join {{ landing_table }}_raw as raw_counts
 
-    ),
+),
+
 {% endfor %}
-
 final as (
 
     {% for landing_table, raw_model, key_path, key_type in sources %}
-        select * from {{ landing_table }}_reconciled
-        {% if not loop.last %}union all{% endif %}
+    select * from {{ landing_table }}_reconciled
+    {% if not loop.last %}
+    union all
+    {% endif %}
     {% endfor %}
 
 )

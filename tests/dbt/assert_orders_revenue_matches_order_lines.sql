@@ -44,10 +44,12 @@ grand_total as (
 
     select
         '__total__' as order_ref,
-        (select sum(revenue) from orders) as fact_revenue,
-        (select sum(line_amount) from order_lines) as lines_revenue,
-        (select sum(revenue_usd) from orders) as fact_revenue_usd,
-        (select sum(line_amount_usd) from order_lines) as lines_revenue_usd
+        (select sum(orders.revenue) as total from orders) as fact_revenue,
+        (select sum(order_lines.line_amount) as total from order_lines) as lines_revenue,
+        (select sum(orders.revenue_usd) as total from orders) as fact_revenue_usd,
+        (
+            select sum(order_lines.line_amount_usd) as total from order_lines
+        ) as lines_revenue_usd
 
 ),
 
