@@ -1,0 +1,53 @@
+"""Shared fixtures: a temporary lake, the demo API on loopback, an S3 server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from glueflake.lake import LocalStore
+
+DEMO_API_KEY = "test-demo-key"
+
+
+@pytest.fixture
+def tmp_lake(tmp_path: Path) -> LocalStore:
+    """An empty local lake in a temporary directory."""
+    return LocalStore(tmp_path / "lake")
+
+
+@pytest.fixture
+def demo_server() -> Iterator[Any]:
+    """A small demo API (scale 2,000, day 300) on 127.0.0.1; yields the running server.
+
+    Its settings are at ``server.settings``; its key is DEMO_API_KEY.
+    """
+    demo_api = pytest.importorskip("glueflake.demo_api")
+    if not hasattr(demo_api, "DemoServer"):
+        pytest.skip("glueflake.demo_api has no DemoServer yet")
+    settings = demo_api.DemoSettings(seed=7, scale=2_000, day=300, api_key=DEMO_API_KEY)
+    with demo_api.DemoServer(settings, host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto S3 server on 127.0.0.1 (a free port) with fake credentials; yields its URL."""
+    server_mod = pytest.importorskip("moto.server")
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
