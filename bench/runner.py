@@ -1,0 +1,381 @@
+"""The benchmark run: one demo API process, the measured stages, the checks.
+
+For one scale (a "suite"): start one demo API process with a pre-rendering cache
+(`bench.apiserver`), prepare a template workspace once (unmeasured: countries,
+customers and the non-order dbt models the order models join), run an unmeasured
+warm-up round, then `repeat` measured rounds. Each round starts from a copy of the
+template and runs, each in a fresh subprocess: the bare fetch, glueflake's extract,
+the bare DuckDB CTAS over the files glueflake wrote, glueflake's load, the dbt build
+of the order models, the incremental run on the next simulated day, and dlt.
+Record counts must agree between compared sides, or the run fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.dltenv import ensure_bench_venv
+from bench.procs import REPO, StageRun, run_stage
+from bench.stats import CountMismatch, check_counts
+
+KEY_ENV = "BENCH_API_KEY"
+GLUEFLAKE_KEY_ENV = "GLUEFLAKE_SHOP_API_KEY"
+"""The variable pipeline.yml reads the shop API key from."""
+SINCE = "2020-01-01T00:00:00Z"
+"""The orders endpoint's ``incremental.initial`` in pipeline.yml: the first request's filter."""
+
+
+@dataclass
+class Options:
+    """What to measure (see ``python -m bench --help``)."""
+
+    scale: int = 200_000
+    repeat: int = 3
+    dlt_repeat: int | None = None
+    skip_dlt: bool = False
+    e2e_scale: int | None = None
+    rss_scale: int | None = None
+    seed: int = 42
+    warmup: bool = True
+    fetch_window: int = 4
+    workdir: Path | None = None
+    keep: bool = False
+
+
+@dataclass
+class Suite:
+    """Everything measured at one scale: samples per figure, plus checks and notes."""
+
+    scale: int
+    kind: str  # "full", "e2e" or "rss"
+    expected_records: int = 0
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    rss_mb: dict[str, list[float]] = field(default_factory=dict)
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    api: dict[str, dict[str, int]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, key: str, value: float) -> None:
+        """Record one sample of a figure."""
+        self.samples.setdefault(key, []).append(value)
+
+    def add_rss(self, key: str, value: float) -> None:
+        """Record one peak-RSS sample (MB) of a stage."""
+        self.rss_mb.setdefault(key, []).append(value)
+
+    def add_count(self, key: str, value: int) -> None:
+        """Record what a side counted."""
+        self.counts.setdefault(key, []).append(value)
+
+    def add_api(self, key: str, delta: dict[str, int]) -> None:
+        """Accumulate what the demo API's front served during a stage."""
+        into = self.api.setdefault(key, {})
+        for name, value in delta.items():
+            into[name] = into.get(name, 0) + value
+
+
+class Harness:
+    """Runs suites; owns the work directory, the API key and the log."""
+
+    def __init__(self, options: Options, say: Callable[[str], None]) -> None:
+        self.options = options
+        self.say = say
+        root = options.workdir or Path(tempfile.mkdtemp(prefix="glueflake-bench-"))
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.log = self.root / "bench.log"
+        self.api_key = secrets.token_urlsafe(24)
+        self.env = {KEY_ENV: self.api_key, GLUEFLAKE_KEY_ENV: self.api_key}
+        self.dlt_python: Path | None = None
+
+    def close(self) -> None:
+        """Remove the work directory unless asked to keep it."""
+        if not self.options.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # --- the pieces -------------------------------------------------------------------
+
+    @contextmanager
+    def api(self, scale: int, work: Path) -> Iterator[dict[int, str]]:
+        """One demo API process (days 0 and 1) with its cache; yields the fronts' URLs."""
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.apiserver",
+            "--seed",
+            str(self.options.seed),
+            "--scale",
+            str(scale),
+            "--days",
+            "0,1",
+            "--cache-dir",
+            str(work / "api-cache"),
+        ]
+        with (work / "apiserver.log").open("ab") as log:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                cwd=REPO,
+                env={**os.environ, **self.env},
+            )
+            try:
+                assert proc.stdout is not None
+                line = proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"demo API process did not start; see {log.name}")
+                fronts = {int(k): v for k, v in json.loads(line)["fronts"].items()}
+                yield fronts
+            finally:
+                if proc.stdin:
+                    proc.stdin.close()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    @staticmethod
+    def api_stats(front: str) -> dict[str, int]:
+        """The front's counters."""
+        url = f"{front}/_bench/stats"
+        with urllib.request.urlopen(url, timeout=30) as resp:  # loopback only
+            stats: dict[str, int] = json.loads(resp.read())
+        return stats
+
+    def stage(
+        self,
+        suite: Suite | None,
+        name: str,
+        argv: list[str],
+        work: Path,
+        front: str | None = None,
+    ) -> StageRun:
+        """Run one stage in a fresh process; record its RSS and what the API served it."""
+        before = self.api_stats(front) if front else None
+        run = run_stage(argv, out=work / f"{name}.json", log=self.log, env=self.env)
+        if suite is not None:
+            suite.add_rss(name, run.peak_rss_mb)
+            if front and before is not None:
+                after = self.api_stats(front)
+                delta = {
+                    k: after[k] - before[k]
+                    for k in ("requests", "hits", "misses", "bytes", "records")
+                }
+                suite.add_api(name, delta)
+                run.result["_api"] = delta
+        return run
+
+    def glueflake(self, stage: str, config: Path, work: Path) -> list[str]:
+        """argv of a glueflake stage process."""
+        return [
+            sys.executable,
+            "-m",
+            "bench.stages",
+            stage,
+            "--config",
+            str(config),
+            "--work",
+            str(work),
+            "--out",
+            str(work / f"{stage}.json"),
+        ]
+
+    def write_configs(self, run: Path, fronts: dict[int, str], work: Path) -> dict[int, Path]:
+        """The repo's pipeline.yml pointed at the fronts, a tmp lake and warehouse."""
+        base = yaml.safe_load((REPO / "pipeline.yml").read_text(encoding="utf-8"))
+        paths: dict[int, Path] = {}
+        for day, url in fronts.items():
+            cfg = json.loads(json.dumps(base))
+            cfg["lake"] = {"url": str(run / "lake")}
+            cfg["warehouse"] = {"type": "duckdb", "path": str(run / "warehouse.duckdb")}
+            cfg["dbt"] = {"project_dir": str(REPO), "profiles_dir": str(REPO), "target": "dev"}
+            cfg["demo"] = {"seed": self.options.seed, "scale": 1, "day": day}
+            for source in cfg["sources"].values():
+                source["base_url"] = url
+            path = work / f"pipeline-day{day}.yml"
+            path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+            paths[day] = path
+        return paths
+
+    # --- a suite ----------------------------------------------------------------------
+
+    def run_suite(self, scale: int, kind: str, repeat: int, dlt_repeat: int) -> Suite:
+        """Measure at one scale; ``kind`` picks the stages (full, e2e or rss)."""
+        from glueflake.demo_api.orders import count_orders
+        from glueflake.demo_api.settings import DemoSettings
+
+        suite = Suite(scale=scale, kind=kind)
+        suite.expected_records = count_orders(
+            DemoSettings(seed=self.options.seed, scale=scale, day=0)
+        )
+        work = self.root / f"{kind}-{scale}"
+        work.mkdir(parents=True, exist_ok=True)
+        run, template = work / "run", work / "template"
+        with self.api(scale, work) as fronts:
+            configs = self.write_configs(run, fronts, work)
+            started = time.perf_counter()
+            self.say(f"[{kind} {scale:,}] setup: countries, customers, non-order dbt models")
+            shutil.rmtree(run, ignore_errors=True)
+            run.mkdir(parents=True)
+            setup = self.stage(None, "setup", self.glueflake("setup", configs[0], work), work)
+            suite.info["setup"] = setup.result
+            shutil.rmtree(template, ignore_errors=True)
+            shutil.copytree(run, template)
+            rounds = ([False] if self.options.warmup and kind != "rss" else []) + [True] * repeat
+            for index, measured in enumerate(rounds):
+                label = f"round {index}" + ("" if measured else " (warm-up, not counted)")
+                self.say(f"[{kind} {scale:,}] {label}")
+                shutil.rmtree(run, ignore_errors=True)
+                shutil.copytree(template, run)
+                number = sum(rounds[:index])  # measured rounds before this one
+                with_dlt = measured and number < dlt_repeat
+                self.round(suite if measured else None, kind, fronts, configs, work, with_dlt)
+            suite.info["seconds_total"] = time.perf_counter() - started
+            suite.info["api_cache"] = self.api_stats(fronts[0])
+        return suite
+
+    def round(
+        self,
+        suite: Suite | None,
+        kind: str,
+        fronts: dict[int, str],
+        configs: dict[int, Path],
+        work: Path,
+        with_dlt: bool,
+    ) -> None:
+        """One round of every stage of this kind of suite."""
+        front = fronts[0]
+        start_url = f"{front}/api/orders?per_page=1000&updated_since={SINCE}"
+        lake = work / "run" / "lake"
+        if kind == "full":
+            argv = [sys.executable, "-m", "bench.stages", "fetch", "--url", start_url]
+            fetch = self.stage(
+                suite, "fetch", [*argv, "--out", str(work / "fetch.json")], work, front
+            )
+            argv = [sys.executable, "-m", "bench.stages", "fetch-parallel", "--url", start_url]
+            argv += ["--window", str(self.options.fetch_window)]
+            fetch_par = self.stage(
+                suite,
+                "fetch_parallel",
+                [*argv, "--out", str(work / "fetch_parallel.json")],
+                work,
+                front,
+            )
+        extract = self.stage(
+            suite, "extract", self.glueflake("extract", configs[0], work), work, front
+        )
+        if kind == "full":
+            argv = [sys.executable, "-m", "bench.stages", "ctas", "--lake", str(lake)]
+            argv += ["--db", str(work / "ctas.duckdb"), "--out", str(work / "ctas.json")]
+            ctas = self.stage(suite, "ctas", argv, work)
+            (work / "ctas.duckdb").unlink(missing_ok=True)
+        load = self.stage(suite, "load", self.glueflake("load", configs[0], work), work)
+        dbt = self.stage(suite, "dbt", self.glueflake("dbt", configs[0], work), work)
+        incremental = None
+        if kind in ("full", "rss"):
+            incremental = self.stage(
+                suite,
+                "incremental",
+                self.glueflake("incremental", configs[1], work),
+                work,
+                fronts[1],
+            )
+        dlt = None
+        if with_dlt:
+            assert self.dlt_python is not None
+            argv = [str(self.dlt_python), str(REPO / "bench" / "dlt_pipeline.py")]
+            argv += ["--base-url", front, "--work", str(work / "dlt"), "--since", SINCE]
+            argv += ["--out", str(work / "dlt.json")]
+            dlt = self.stage(suite, "dlt", argv, work, front)
+            shutil.rmtree(work / "dlt", ignore_errors=True)
+        if suite is None:
+            return
+
+        # --- record the samples -------------------------------------------------------
+        expected = suite.expected_records
+        ex, ld, tr = extract.result, load.result, dbt.result
+        suite.add("extract_s", ex["seconds"])
+        suite.add("extract_bytes", ex["_api"]["bytes"])
+        suite.add("load_s", ld["seconds"])
+        suite.add("dbt_s", tr["seconds"])
+        suite.add("e2e_s", ex["seconds"] + ld["seconds"] + tr["seconds"])
+        suite.add_count("glueflake extract", ex["records"])
+        suite.add_count("glueflake load", ld["rows_loaded"])
+        suite.add_count("API served to glueflake", ex["_api"]["records"])
+        counts: dict[str, int | None] = {
+            "demo API count_orders": expected,
+            "API served to glueflake": ex["_api"]["records"],
+            "glueflake extract": ex["records"],
+            "glueflake load": ld["rows_loaded"],
+        }
+        if kind == "full":
+            suite.add("fetch_s", fetch.result["seconds"])
+            suite.add("fetch_bytes", fetch.result["body_bytes"])
+            suite.add("fetch_parallel_s", fetch_par.result["seconds"])
+            suite.add("ctas_s", ctas.result["seconds"])
+            suite.add("lake_bytes", ctas.result["lake_bytes"])
+            suite.add("lake_files", ctas.result["files"])
+            counts["API served to bare fetch"] = fetch.result["_api"]["records"]
+            counts["API served to parallel bare fetch"] = fetch_par.result["_api"]["records"]
+            counts["DuckDB CTAS"] = ctas.result["rows"]
+            suite.add_count("DuckDB CTAS", ctas.result["rows"])
+        if dlt is not None:
+            suite.add("dlt_s", dlt.result["seconds"])
+            counts["dlt orders rows"] = dlt.result["rows"]
+            counts["API served to dlt"] = dlt.result["_api"]["records"]
+            suite.add_count("dlt", dlt.result["rows"])
+            suite.info["dlt_version"] = dlt.result["dlt_version"]
+            suite.info["dlt_item_rows"] = dlt.result["item_rows"]
+        check_counts(f"{suite.kind} @ {suite.scale:,} orders", counts)
+        if incremental is not None:
+            inc = incremental.result
+            suite.add("incremental_s", inc["seconds"])
+            suite.add("incremental_extract_s", inc["extract"]["seconds"])
+            suite.add("incremental_load_s", inc["load"]["seconds"])
+            suite.add("incremental_dbt_s", inc["dbt"]["seconds"])
+            suite.add("incremental_records", inc["extract"]["records"])
+            suite.add("incremental_pct", 100 * inc["seconds"] / (ex["seconds"] + ld["seconds"]))
+            served = inc["_api"]["records"]
+            kept = inc["extract"]["records"] + inc["extract"]["dropped_at_bookmark"]
+            check_counts(
+                "incremental run",
+                {"API served": served, "extracted + dropped at bookmark": kept},
+            )
+            check_counts(
+                "incremental load",
+                {"extracted": inc["extract"]["records"], "loaded": inc["load"]["rows_loaded"]},
+            )
+
+
+def run_all(options: Options, say: Callable[[str], None]) -> tuple[list[Suite], Harness]:
+    """Every suite the options ask for, in order: full, then e2e, then rss."""
+    harness = Harness(options, say)
+    dlt_repeat = 0 if options.skip_dlt else (options.dlt_repeat or options.repeat)
+    if dlt_repeat:
+        harness.dlt_python = ensure_bench_venv()
+    suites = [harness.run_suite(options.scale, "full", options.repeat, dlt_repeat)]
+    if options.e2e_scale and options.e2e_scale != options.scale:
+        suites.append(harness.run_suite(options.e2e_scale, "e2e", options.repeat, dlt_repeat))
+    if options.rss_scale:
+        suites.append(harness.run_suite(options.rss_scale, "rss", 1, 0))
+    return suites, harness
+
+
+__all__ = ["CountMismatch", "Options", "Suite", "run_all"]

@@ -1,0 +1,253 @@
+"""The measured stages, each run in a fresh subprocess: ``python -m bench.stages NAME``.
+
+Each stage times only its own work (imports and interpreter start-up excluded, the
+same for every side), writes its result as JSON to ``--out`` and exits; the parent
+reads the process's peak RSS. glueflake is driven through its public functions only
+(`run_extract`, `run_load`, `transform.build`), never its internals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.procs import write_result
+
+ORDERS = "shop.orders"
+SETUP_ENTITIES = ["restcountries.countries", "shop.customers"]
+ORDER_MODELS = "raw_shop__orders+"
+"""dbt selection of the order models: raw orders and everything downstream of it."""
+
+
+def _config(path: str) -> Any:
+    from glueflake.config import load_config
+
+    return load_config(path)
+
+
+def _extract(config: Any, only: list[str]) -> dict[str, Any]:
+    from glueflake.extract import run_extract
+
+    started = time.perf_counter()
+    summary = run_extract(config, only=only, progress=False)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "records": summary.records,
+        "pages": summary.pages,
+        "files": summary.files,
+        "lake_bytes": summary.bytes,
+        "dropped_at_bookmark": sum(r.dropped_at_bookmark for r in summary.results),
+        "bookmark_before": [str(r.bookmark_before) for r in summary.results],
+        "bookmark_after": [str(r.bookmark_after) for r in summary.results],
+    }
+
+
+def _load(config: Any, only: list[str]) -> dict[str, Any]:
+    from glueflake.load import run_load
+
+    started = time.perf_counter()
+    summary = run_load(config, only=only, progress=False)
+    seconds = time.perf_counter() - started
+    if summary.aborted:
+        raise SystemExit("load aborted")
+    loaded = sum(e.rows_loaded for e in summary.entities)
+    rejected = sum(e.rows_rejected for e in summary.entities)
+    landing = {f"{s}.{e}": n for (s, e), n in summary.landing_rows.items()}
+    return {
+        "seconds": seconds,
+        "rows_loaded": loaded,
+        "rows_rejected": rejected,
+        "landing_rows": landing,
+    }
+
+
+def _dbt(config: Any, select: str | None, exclude: str | None, work: Path) -> dict[str, Any]:
+    from glueflake.pipeline import dbt_settings
+    from glueflake.transform import build
+
+    settings = dbt_settings(config).model_copy(
+        update={"target_path": work / "dbt-target", "log_path": work / "dbt-logs"}
+    )
+    started = time.perf_counter()
+    summary = build(settings, select=select, exclude=exclude, progress=False)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "dbt_elapsed": summary.elapsed,
+        "models": summary.models.passed,
+        "tests": summary.tests.passed,
+        "failed": [n.describe() for n in summary.failed_nodes],
+        "rows": summary.rows,
+    }
+
+
+# --- baselines ------------------------------------------------------------------------
+
+
+def _links(url: str, api_key: str) -> Iterator[tuple[int, int]]:
+    """Walk the pages in order, following ``Link: rel=next``; yield (status, bytes)."""
+    import httpx
+
+    pages_max = 1_000_000  # bounded walk
+    with httpx.Client(headers={"X-API-Key": api_key}, timeout=120) as client:
+        next_url: str | None = url
+        for _ in range(pages_max):
+            if next_url is None:
+                return
+            with client.stream("GET", next_url) as resp:
+                size = 0
+                for chunk in resp.iter_raw(1 << 16):
+                    size += len(chunk)
+                resp.raise_for_status()
+                yield resp.status_code, size
+                next_url = resp.links.get("next", {}).get("url")
+        raise RuntimeError(f"more than {pages_max} pages: runaway pagination")
+
+
+def bare_fetch(url: str, api_key: str) -> dict[str, Any]:
+    """Sequential fetch of every page, discarding bodies (nothing parsed or written)."""
+    started = time.perf_counter()
+    pages = body_bytes = 0
+    for _, size in _links(url, api_key):
+        pages += 1
+        body_bytes += size
+    return {"seconds": time.perf_counter() - started, "pages": pages, "body_bytes": body_bytes}
+
+
+def bare_fetch_parallel(url: str, api_key: str, window: int) -> dict[str, Any]:
+    """The same pages with up to ``window`` requests in flight (page numbers predicted)."""
+    import httpx
+
+    started = time.perf_counter()
+    client = httpx.Client(
+        headers={"X-API-Key": api_key},
+        timeout=120,
+        limits=httpx.Limits(max_connections=window, max_keepalive_connections=window),
+    )
+
+    def get(target: httpx.URL) -> tuple[int, bool]:
+        with client.stream("GET", target) as resp:
+            size = sum(len(chunk) for chunk in resp.iter_raw(1 << 16))
+            resp.raise_for_status()
+            return size, "next" in resp.links
+
+    first = httpx.URL(url)
+    if "page" not in first.params:
+        first = first.copy_merge_params({"page": "1"})
+    pages = body_bytes = 0
+    with client, ThreadPoolExecutor(window) as pool:
+        inflight: list[Future[tuple[int, bool]]] = []
+        page, more = 1, True
+        for _ in range(1_000_000):  # bounded walk
+            while more and len(inflight) < window:
+                inflight.append(pool.submit(get, first.copy_set_param("page", str(page))))
+                page += 1
+            if not inflight:
+                break
+            size, has_next = inflight.pop(0).result()
+            pages += 1
+            body_bytes += size
+            if not has_next:
+                more = False
+                for fut in inflight:  # fetched past the end: not part of the walk
+                    fut.result()
+                inflight.clear()
+    return {"seconds": time.perf_counter() - started, "pages": pages, "body_bytes": body_bytes}
+
+
+def bare_ctas(lake: Path, db: Path) -> dict[str, Any]:
+    """``create table as select * from read_ndjson([...])`` over the same lake files."""
+    import duckdb
+
+    files = sorted(glob.glob(str(lake / "raw/shop/orders/**/*.ndjson.gz"), recursive=True))
+    if not files:
+        raise SystemExit(f"no order files under {lake}")
+    db.unlink(missing_ok=True)
+    started = time.perf_counter()
+    con = duckdb.connect(str(db))
+    con.execute("create table orders as select * from read_ndjson(?)", [files])
+    rows = con.execute("select count(*) from orders").fetchone()
+    con.close()
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "rows": int(rows[0]) if rows else 0,
+        "files": len(files),
+        "lake_bytes": sum(os.path.getsize(f) for f in files),
+    }
+
+
+# --- entry ------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one stage and write its JSON result."""
+    parser = argparse.ArgumentParser(prog="python -m bench.stages")
+    parser.add_argument(
+        "stage",
+        choices=[
+            "setup",
+            "extract",
+            "load",
+            "dbt",
+            "incremental",
+            "fetch",
+            "fetch-parallel",
+            "ctas",
+        ],
+    )
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--config")
+    parser.add_argument("--work", type=Path)
+    parser.add_argument("--url")
+    parser.add_argument("--window", type=int, default=4)
+    parser.add_argument("--lake", type=Path)
+    parser.add_argument("--db", type=Path)
+    args = parser.parse_args(argv)
+    api_key = os.environ.get("BENCH_API_KEY", "")
+    stages: dict[str, Callable[[], dict[str, Any]]] = {
+        "setup": lambda: _setup(args.config, args.work),
+        "extract": lambda: _extract(_config(args.config), [ORDERS]),
+        "load": lambda: _load(_config(args.config), [ORDERS]),
+        "dbt": lambda: _dbt(_config(args.config), ORDER_MODELS, None, args.work),
+        "incremental": lambda: _incremental(args.config, args.work),
+        "fetch": lambda: bare_fetch(args.url, api_key),
+        "fetch-parallel": lambda: bare_fetch_parallel(args.url, api_key, args.window),
+        "ctas": lambda: bare_ctas(args.lake, args.db),
+    }
+    write_result(args.out, stages[args.stage]())
+    return 0
+
+
+def _setup(config_path: str, work: Path) -> dict[str, Any]:
+    """Unmeasured: the reference data the order models join (countries, customers, dims)."""
+    config = _config(config_path)
+    extracted = _extract(config, SETUP_ENTITIES)
+    loaded = _load(config, SETUP_ENTITIES)
+    built = _dbt(config, None, ORDER_MODELS, work)
+    return {"extract": extracted, "load": loaded, "dbt": built}
+
+
+def _incremental(config_path: str, work: Path) -> dict[str, Any]:
+    """A second run after the day advanced: extract + load (timed), then dbt (reported)."""
+    config = _config(config_path)
+    extracted = _extract(config, [ORDERS])
+    loaded = _load(config, [ORDERS])
+    built = _dbt(config, ORDER_MODELS, None, work)
+    return {
+        "seconds": extracted["seconds"] + loaded["seconds"],
+        "extract": extracted,
+        "load": loaded,
+        "dbt": built,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
