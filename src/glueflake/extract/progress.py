@@ -40,7 +40,8 @@ class _RichTask:
         self.progress.update(self.task, advance=records, pages=self.pages)
 
     def done(self) -> None:
-        self.progress.update(self.task, total=self.progress.tasks[self.task].completed)
+        task = next(t for t in self.progress.tasks if t.id == self.task)
+        self.progress.update(self.task, total=task.completed)
         self.progress.stop_task(self.task)
 
 

@@ -25,7 +25,9 @@ from glueflake.lake.manifest import CursorRange, Manifest, ManifestFile, write_m
 from glueflake.lake.store import ObjectStore
 
 GZIP_LEVEL = 1
-"""zlib level of the data files: level 1 measured ~3x faster than 6 for ~20% more bytes."""
+"""zlib level of the data files. Measured on demo orders (2 cores, loaded): level 1
+compresses ~100-115 MB/s at 6.3x, level 6 ~45 MB/s at 8.2x. Level 1 keeps the writer
+well ahead of the network; the ~30% larger files cost less than the CPU would."""
 
 CRASH_ENV = "GLUEFLAKE_TEST_CRASH_AFTER_FILES"
 """Test hook: exit abruptly (as kill -9 would) right after this many data files are put."""
