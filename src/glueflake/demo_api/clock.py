@@ -7,14 +7,17 @@ generators pure integer arithmetic.
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeAlias
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 """Start of simulated day 0."""
 
 DAY = 86_400
 """Seconds in a simulated day."""
+
+Since: TypeAlias = str | datetime | int | None
+"""Accepted forms of an ``updated_since`` bound."""
 
 
 def default_day() -> int:
@@ -50,9 +53,9 @@ def day_date(day: int) -> date:
     return EPOCH.date() + timedelta(days=day)
 
 
-@functools.lru_cache(maxsize=4096)
-def _day_prefix(day: int) -> str:
-    return f"{day_date(day).isoformat()}T"
+_DAY_PREFIX: dict[int, str] = {}
+_HOUR_MINUTE = tuple(f"{m // 60:02d}:{m % 60:02d}:" for m in range(1440))
+_SECOND = tuple(f"{s:02d}Z" for s in range(60))
 
 
 def iso(seconds: int) -> str:
@@ -65,9 +68,11 @@ def iso(seconds: int) -> str:
         ISO-8601 UTC timestamp with second precision and a ``Z`` suffix.
     """
     day, rest = divmod(seconds, DAY)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{_day_prefix(day)}{hours:02d}:{minutes:02d}:{secs:02d}Z"
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        prefix = _DAY_PREFIX[day] = f"{day_date(day).isoformat()}T"
+    minute, second = divmod(rest, 60)
+    return prefix + _HOUR_MINUTE[minute] + _SECOND[second]
 
 
 def parse_instant(text: str) -> int:
@@ -96,3 +101,23 @@ def parse_instant(text: str) -> int:
     delta = moment - EPOCH
     seconds = delta.days * DAY + delta.seconds
     return seconds + (1 if delta.microseconds else 0)
+
+
+def to_instant(value: str | datetime | int | None) -> int | None:
+    """Normalise an ``updated_since`` value to seconds since the epoch.
+
+    Args:
+        value: ISO-8601 text, an aware ``datetime`` (naive means UTC), seconds
+            since 2026-01-01T00:00:00Z, or ``None``.
+
+    Returns:
+        Seconds since the epoch, or ``None`` when ``value`` is ``None``.
+
+    Raises:
+        ValueError: If text is not ISO-8601.
+    """
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        return parse_instant(value.isoformat())
+    return parse_instant(value)
