@@ -164,7 +164,37 @@ def _invoke(args: Sequence[str], collector: EventCollector) -> Any:
     # Imported here: dbt is heavy to import and only needed when dbt runs.
     from dbt.cli.main import dbtRunner
 
-    return dbtRunner(callbacks=[collector]).invoke(list(args))
+    try:
+        return dbtRunner(callbacks=[collector]).invoke(list(args))
+    finally:
+        _release_duckdb()
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open after an invocation.
+
+    dbt-duckdb holds one process-wide DuckDB instance (a class attribute of its
+    connection manager) until the next invocation replaces it. Left open, it keeps
+    the file locked against other processes and makes this process's own later
+    ``duckdb.connect`` calls with another configuration (read_only, for one) fail.
+    This reaches into dbt-duckdb's internals, so any surprise is ignored.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
+        return
+    lock = getattr(DuckDBConnectionManager, "_LOCK", None)
+    if lock is None:  # pragma: no cover
+        return
+    with lock:
+        env = getattr(DuckDBConnectionManager, "_ENV", None)
+        if env is None:
+            return
+        try:
+            env.close()
+        except Exception:  # pragma: no cover - best effort
+            return
+        DuckDBConnectionManager._ENV = None
 
 
 @contextmanager
