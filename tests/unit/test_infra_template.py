@@ -1,0 +1,221 @@
+"""infra/glueflake.yml: parses with CloudFormation tags, every reference resolves, the
+resources are configured as docs/aws.md promises, and cfn-lint finds no error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "glueflake.yml"
+PSEUDO = {
+    "AWS::AccountId",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackName",
+    "AWS::StackId",
+    "AWS::URLSuffix",
+    "AWS::NotificationARNs",
+}
+_SCALAR_TAGS = ("Ref", "Condition", "GetAZs", "ImportValue")
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that turns CloudFormation short tags into their long form."""
+
+
+def _construct(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    key = suffix if suffix in _SCALAR_TAGS[:2] else f"Fn::{suffix}"
+    return {key: value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _walk(node: Any) -> list[tuple[str, Any]]:
+    """Every intrinsic function call in a template fragment, as (name, argument)."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            # an IAM statement's Condition is a mapping; the intrinsic takes a name
+            intrinsic_condition = key == "Condition" and isinstance(value, str)
+            if key == "Ref" or intrinsic_condition or key.startswith("Fn::"):
+                found.append((key, value))
+            found.extend(_walk(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_walk(item))
+    return found
+
+
+def _sub_names(argument: Any) -> list[str]:
+    text, extra = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+    names = re.findall(r"\$\{([^}!]+)\}", text)
+    return [n for n in names if n not in extra]
+
+
+def test_every_reference_resolves(template: dict[str, Any]) -> None:
+    params = set(template["Parameters"])
+    resources = set(template["Resources"])
+    conditions = set(template.get("Conditions", {}))
+    assert not params & resources, "a parameter and a resource share a name"
+    assert len(_walk(template)) > 40  # the walk really sees the intrinsics
+    for name, argument in _walk(template):
+        if name == "Ref":
+            assert argument in params | resources | PSEUDO, f"Ref to unknown {argument}"
+        elif name == "Fn::GetAtt":
+            assert argument[0] in resources, f"GetAtt on unknown {argument[0]}"
+        elif name == "Fn::Sub":
+            for var in _sub_names(argument):
+                base = var.split(".", 1)[0]
+                assert var in PSEUDO or base in params | resources, f"Sub of unknown {var}"
+                if "." in var:
+                    assert base in resources, f"Sub attribute of non-resource {var}"
+        elif name in ("Condition", "Fn::If"):
+            cond = argument if name == "Condition" else argument[0]
+            assert cond in conditions, f"unknown condition {cond}"
+    for logical_id, resource in template["Resources"].items():
+        if "Condition" in resource:
+            assert resource["Condition"] in conditions, logical_id
+
+
+def test_resource_types(template: dict[str, Any]) -> None:
+    types = {k: v["Type"] for k, v in template["Resources"].items()}
+    assert types == {
+        "LakeBucket": "AWS::S3::Bucket",
+        "LakeBucketPolicy": "AWS::S3::BucketPolicy",
+        "GlueJobRole": "AWS::IAM::Role",
+        "GlueJobSecretPolicy": "AWS::IAM::Policy",
+        "ExtractJob": "AWS::Glue::Job",
+        "DailyTrigger": "AWS::Glue::Trigger",
+        "SnowflakeStorageRole": "AWS::IAM::Role",
+    }
+
+
+def test_bucket_is_versioned_encrypted_private_and_notifies_snowpipe(
+    template: dict[str, Any],
+) -> None:
+    bucket = template["Resources"]["LakeBucket"]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    cond, notification, otherwise = props["NotificationConfiguration"]["Fn::If"]
+    assert cond == "HasSnowpipeQueue" and otherwise == {"Ref": "AWS::NoValue"}
+    queue = notification["QueueConfigurations"][0]
+    assert queue["Queue"] == {"Ref": "SnowpipeQueueArn"}
+    assert queue["Event"] == "s3:ObjectCreated:*"
+    rules = {r["Name"]: r["Value"] for r in queue["Filter"]["S3Key"]["Rules"]}
+    assert rules == {"prefix": {"Fn::Sub": "${LakePrefix}/raw/"}, "suffix": ".ndjson.gz"}
+    policy = template["Resources"]["LakeBucketPolicy"]["Properties"]["PolicyDocument"]
+    deny = policy["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_glue_role_is_least_privilege(template: dict[str, Any]) -> None:
+    role = template["Resources"]["GlueJobRole"]
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "glue.amazonaws.com"}
+    statements = _statements(role)
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert not any(a.endswith(":*") or a == "*" for a in _actions(statement)), statement
+        if statement["Resource"] == "*":
+            assert statement["Condition"], f"unconditioned * resource: {statement}"
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["ReadWriteLakeObjects"]["Resource"] == {
+        "Fn::Sub": "${LakeBucket.Arn}/${LakePrefix}/*"
+    }
+    assert set(_actions(by_sid["ReadWriteLakeObjects"])) == {"s3:GetObject", "s3:PutObject"}
+    assert _actions(by_sid["ReadScripts"]) == ["s3:GetObject"]
+    assert by_sid["ReadScripts"]["Resource"] == {"Fn::Sub": "${LakeBucket.Arn}/${ScriptsPrefix}/*"}
+    assert "s3:prefix" in by_sid["ListLakePrefix"]["Condition"]["StringLike"]
+    logs = by_sid["GlueLogGroups"]["Resource"][0]["Fn::Sub"]
+    assert logs.endswith(":log-group:/aws-glue/*")
+    every_action = {a for s in statements for a in _actions(s)}
+    assert not {"s3:DeleteObject", "s3:PutBucketPolicy", "iam:PassRole"} & every_action
+    secret = template["Resources"]["GlueJobSecretPolicy"]
+    assert secret["Condition"] == "HasApiSecret"
+
+
+def test_glue_job_runs_the_extract_script_with_config_and_wheel(template: dict[str, Any]) -> None:
+    job = template["Resources"]["ExtractJob"]["Properties"]
+    assert job["Command"]["Name"] == "pythonshell"
+    assert job["Command"]["PythonVersion"] == "3.9"
+    assert job["Command"]["ScriptLocation"] == {
+        "Fn::Sub": "s3://${LakeBucket}/${ScriptsPrefix}/${ScriptFileName}"
+    }
+    assert template["Parameters"]["ScriptFileName"]["Default"] == "extract_api.py"
+    args = job["DefaultArguments"]
+    assert args["--config"] == {"Fn::Sub": "s3://${LakeBucket}/${ScriptsPrefix}/${ConfigFileName}"}
+    assert args["--additional-python-modules"] == {
+        "Fn::Sub": "s3://${LakeBucket}/${ScriptsPrefix}/${WheelFileName}"
+    }
+    assert job["ExecutionProperty"]["MaxConcurrentRuns"] == 1
+    assert job["Role"] == {"Fn::GetAtt": ["GlueJobRole", "Arn"]}
+
+
+def test_trigger_is_a_scheduled_daily_cron(template: dict[str, Any]) -> None:
+    trigger = template["Resources"]["DailyTrigger"]["Properties"]
+    assert trigger["Type"] == "SCHEDULED"
+    assert trigger["Schedule"] == {"Ref": "ScheduleExpression"}
+    assert trigger["Actions"] == [{"JobName": {"Ref": "ExtractJob"}}]
+    default = template["Parameters"]["ScheduleExpression"]["Default"]
+    assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", default), default
+
+
+def test_snowflake_role_trusts_the_integration_user_with_external_id(
+    template: dict[str, Any],
+) -> None:
+    role = template["Resources"]["SnowflakeStorageRole"]
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    cond, user, placeholder = trust["Principal"]["AWS"]["Fn::If"]
+    assert cond == "HasSnowflakeUser" and user == {"Ref": "SnowflakeIamUserArn"}
+    assert placeholder == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    assert trust["Condition"]["StringEquals"]["sts:ExternalId"] == {"Ref": "SnowflakeExternalId"}
+    actions = {a for s in _statements(role) for a in _actions(s)}
+    assert actions == {
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+    }
+
+
+def test_cfn_lint_finds_no_error() -> None:
+    lint = pytest.importorskip("cfnlint.api", reason="cfn-lint is not installed")
+    config = lint.ManualArgs(regions=["us-east-1", "eu-west-1"])
+    matches = lint.lint_file(TEMPLATE, config=config)
+    problems = [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches]
+    assert problems == []
