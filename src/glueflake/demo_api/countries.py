@@ -389,3 +389,20 @@ def _first_weekday_by_territory() -> dict[str, int]:
         first = week.get("first_day")
         firsts[territory] = int(first) if first is not None else 0
     return firsts
+
+
+SAMPLE_CCA3: tuple[str, ...] = ("ATA", "FRA", "PAN", "RUS", "ZWE")
+"""Countries in ``tests/sample.json``: no capital/currencies, plain, two currencies
+(twice), two continents."""
+
+
+def sample_countries(day: int = 0) -> list[dict[str, Any]]:
+    """Return the few countries written to ``tests/sample.json``.
+
+    Args:
+        day: Simulated day (only population depends on it).
+
+    Returns:
+        The ``SAMPLE_CCA3`` countries exactly as ``/v3.1/all`` serves them.
+    """
+    return [c for c in countries(day) if c["cca3"] in SAMPLE_CCA3]
