@@ -145,6 +145,7 @@ class Front:
 def _handler_for(front: Front) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: one line per page would cost more than serving it."""

@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print the table and the ratios line."""
     options = parse(argv)
     console = Console()
+    if not console.is_terminal:  # piped or redirected: don't squeeze the table to 80
+        console = Console(width=150)
     err = Console(stderr=True)
     machine = machine_info()
     console.print(f"[bold]glueflake bench[/bold]  machine: {machine_line(machine)}")

@@ -73,6 +73,17 @@ def run(base_url: str, work: Path, api_key: str, since: str, page_size: int) -> 
     }
 
 
+def _peak_rss_mb() -> float | None:
+    """Peak RSS of this process (VmHWM), as the harness's own stages report it."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def main() -> int:
     """Parse arguments, run once, write the JSON result."""
     parser = argparse.ArgumentParser()
@@ -88,6 +99,7 @@ def main() -> int:
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "WARNING")
     result = run(args.base_url, args.work, api_key, args.since, args.page_size)
+    result["_peak_rss_mb"] = _peak_rss_mb()
     args.out.write_text(json.dumps(result), encoding="utf-8")
     return 0
 

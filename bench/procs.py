@@ -1,8 +1,10 @@
 """Run one measured stage in a fresh subprocess and read its peak RSS.
 
-The stage writes its result as JSON to a file; the parent reaps the child with
-``os.wait4`` so the peak RSS is that child's own (``ru_maxrss``), not a running
-maximum over every child the harness ever had.
+The stage writes its result as JSON to a file, including its own peak RSS read from
+``/proc/self/status`` (``VmHWM``, the high-water mark of the process's address
+space since its ``exec``). ``ru_maxrss`` from ``wait4``/``getrusage`` is kept as a
+cross-check only: on Linux it carries the RSS of the forked copy of the parent
+from before ``exec``, so every child would report at least the harness's own size.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ def run_stage(
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise StageFailed(f"{' '.join(argv[:4])} ... exited {code}; log {log}:\n{tail}")
     result = json.loads(out.read_text(encoding="utf-8"))
-    return StageRun(result=result, wall_s=wall, peak_rss_mb=rusage.ru_maxrss / 1024)
+    result["_ru_maxrss_mb"] = rusage.ru_maxrss / 1024
+    peak = result.get("_peak_rss_mb") or rusage.ru_maxrss / 1024
+    return StageRun(result=result, wall_s=wall, peak_rss_mb=float(peak))
 
 
 def _wait(proc: subprocess.Popen[bytes], deadline: float) -> tuple[int, Any]:
@@ -87,6 +91,18 @@ def _wait(proc: subprocess.Popen[bytes], deadline: float) -> tuple[int, Any]:
         time.sleep(0.02)
 
 
+def peak_rss_mb() -> float | None:
+    """This process's peak RSS in MB (``VmHWM``), None where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def write_result(path: Path | str, result: Mapping[str, Any]) -> None:
-    """Stage side: write the JSON result the parent reads."""
-    Path(path).write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    """Stage side: write the JSON result the parent reads, with this process's peak RSS."""
+    data = {**result, "_peak_rss_mb": peak_rss_mb()}
+    Path(path).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")

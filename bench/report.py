@@ -127,7 +127,7 @@ def table(suite: Suite) -> Table:
     row("load", "glueflake lake -> landing", "load_s", "load", "lake_bytes", "ctas_s")
     row("", "DuckDB CTAS read_ndjson (same files)", "ctas_s", "ctas", "lake_bytes")
     t.add_section()
-    row("dbt", "order models (raw_shop__orders+)", "dbt_s", "dbt")
+    row("dbt", "order models (source:landing.shop__orders+)", "dbt_s", "dbt")
     row("e2e", "glueflake extract+load+dbt", "e2e_s", None, None, "dlt_s", faster=True)
     row("", "dlt rest_api_source -> duckdb", "dlt_s", "dlt")
     if suite.samples.get("incremental_s"):

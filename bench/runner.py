@@ -169,7 +169,8 @@ class Harness:
     ) -> StageRun:
         """Run one stage in a fresh process; record its RSS and what the API served it."""
         before = self.api_stats(front) if front else None
-        run = run_stage(argv, out=work / f"{name}.json", log=self.log, env=self.env)
+        out = Path(argv[argv.index("--out") + 1])
+        run = run_stage(argv, out=out, log=self.log, env=self.env)
         if suite is not None:
             suite.add_rss(name, run.peak_rss_mb)
             if front and before is not None:
@@ -183,7 +184,7 @@ class Harness:
         return run
 
     def glueflake(self, stage: str, config: Path, work: Path) -> list[str]:
-        """argv of a glueflake stage process."""
+        """argv of a glueflake stage process (its result goes to ``<work>/<stage>.json``)."""
         return [
             sys.executable,
             "-m",
