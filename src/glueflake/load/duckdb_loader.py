@@ -1,0 +1,354 @@
+"""The DuckDB loader: committed lake files into landing tables, each exactly once.
+
+Per entity: plan (discover), stage every pending file (outside any transaction, see
+`staging`), decide each file's fate by its entity's ``on_error``, then write landing
+rows, rejects and ledger rows in one transaction. A crash before the commit leaves
+none of them; the next run finds the files still pending.
+
+``on_error`` (Snowflake's ON_ERROR):
+
+- ``continue``: good rows load; bad rows go to ``rejected_records``; the ledger says
+  PARTIALLY_LOADED (LOAD_FAILED if no row was good).
+- ``skip_file``: a file with any bad row loads no row; its bad rows are recorded and
+  the ledger says SKIPPED with the first error. It is not retried (``--force`` does).
+- ``abort``: the first bad row stops the load: nothing of that entity is written,
+  later entities are not attempted, and the summary is ``aborted`` with the file and
+  line (the CLI exits non-zero). Entities loaded earlier in the run stay committed,
+  as each Snowflake COPY statement would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from glueflake.config import PipelineConfig
+from glueflake.errors import LoadError
+from glueflake.lake import ObjectStore, new_run_id, open_store
+from glueflake.load.bulk import insert_rows
+from glueflake.load.crashpoint import AFTER_DATA_INSERT, crash_point
+from glueflake.load.discover import DEFAULT_ORPHAN_GRACE, EntityPlan, PendingFile, plan_entity
+from glueflake.load.ledger import (
+    LedgerRow,
+    ensure_ledger,
+    forget_files,
+    read_ledger,
+    record_files,
+    record_rejects,
+)
+from glueflake.load.localize import local_files
+from glueflake.load.reasons import first_error_text
+from glueflake.load.staging import (
+    STAGE,
+    StagedFile,
+    StageInput,
+    create_stage,
+    drop_stage,
+    stage_files,
+    stage_rejects,
+)
+from glueflake.load.summary import EntityLoadResult, LoadSummary
+from glueflake.load.typing import FileOutcome, FileStatus, RejectRow
+from glueflake.load.warehouse import (
+    connect,
+    ensure_landing_table,
+    landing_table,
+    warehouse_path,
+)
+
+BATCH_BYTES = 256 << 20
+BATCH_FILES = 500
+_FILES = "glueflake_files"
+
+
+def open_lake(cfg: PipelineConfig) -> ObjectStore:
+    """The configured lake's store."""
+    return open_store(
+        cfg.lake.url,
+        endpoint_url=cfg.lake.endpoint_url,
+        region=cfg.lake.region,
+        base_dir=cfg.base_dir,
+    )
+
+
+def run_duckdb_load(
+    cfg: PipelineConfig,
+    *,
+    only: list[str] | None = None,
+    force: bool = False,
+    progress: bool = False,
+    store: ObjectStore | None = None,
+) -> LoadSummary:
+    """Load every committed, not yet loaded lake file of the selected entities.
+
+    Args:
+        cfg: the pipeline config (its warehouse must be DuckDB).
+        only: ``source`` or ``source.entity`` names; None for all.
+        force: reload files already loaded (their old rows are replaced).
+        progress: show a progress bar over files (on stderr).
+        store: the lake (default: the configured one).
+
+    Returns:
+        The summary; ``aborted`` if an ``on_error: abort`` entity met a bad row.
+
+    Raises:
+        LoadError: the warehouse cannot be opened or written.
+    """
+    started = time.perf_counter()
+    entities = cfg.select(only)
+    store = store or open_lake(cfg)
+    summary = LoadSummary(load_id=new_run_id())
+    con = connect(warehouse_path(cfg))
+    try:
+        ensure_ledger(con)
+        with _progress(progress) as bar:
+            for source, entity in entities:
+                result = load_entity(
+                    con, cfg, store, source, entity, force=force, load_id=summary.load_id, bar=bar
+                )
+                summary.entities.append(result)
+                if result.aborted:
+                    break
+    finally:
+        con.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def load_entity(
+    con: duckdb.DuckDBPyConnection,
+    cfg: PipelineConfig,
+    store: ObjectStore,
+    source: str,
+    entity: str,
+    *,
+    force: bool = False,
+    load_id: str,
+    bar: Progress | None = None,
+    orphan_grace: timedelta = DEFAULT_ORPHAN_GRACE,
+) -> EntityLoadResult:
+    """Load one entity's pending files in one transaction (see the module notes)."""
+    started = time.perf_counter()
+    fqn = landing_table(cfg, source, entity)
+    on_error = cfg.sources[source].endpoints[entity].on_error
+    plan = plan_entity(
+        store,
+        source,
+        entity,
+        read_ledger(con, f"{source}__{entity}"),
+        force=force,
+        now=datetime.now(UTC),
+        orphan_grace=orphan_grace,
+    )
+    result = EntityLoadResult(
+        source,
+        entity,
+        on_error=on_error,
+        files_changed=len(plan.changed),
+        files_up_to_date=len(plan.loaded),
+        files_failed=len(plan.missing),
+        changed_keys=[c.file.key for c in plan.changed],
+        missing_keys=[m.key for m in plan.missing],
+    )
+    if not plan.pending:
+        ensure_landing_table(con, cfg, fqn)
+        result.seconds = time.perf_counter() - started
+        return result
+    task = bar.add_task(f"{source}.{entity}", total=len(plan.pending)) if bar else None
+    create_stage(con)
+    try:
+        staged = _stage_pending(con, store, plan.pending, bar, task)
+        result.files_via_python = sum(s.via_python for s in staged.values())
+        rejects = stage_rejects(con, staged)
+        outcomes = {fi: _decide(s, rejects[fi], on_error) for fi, s in staged.items()}
+        if on_error == "abort":
+            first = next(((fi, r[0]) for fi, r in sorted(rejects.items()) if r), None)
+            if first is not None:
+                fi, bad = first
+                result.aborted = True
+                result.error = (
+                    f"{staged[fi].key}: {first_error_text(bad.line, bad.reason)} "
+                    "(on_error: abort; nothing of this entity was loaded)"
+                )
+                result.seconds = time.perf_counter() - started
+                return result
+        _write(con, cfg, plan, fqn, staged, outcomes, rejects, load_id)
+    finally:
+        drop_stage(con)
+    for outcome in outcomes.values():
+        result.rows_loaded += outcome.rows_loaded
+        result.rows_rejected += outcome.rows_rejected
+        if outcome.status in (FileStatus.LOADED, FileStatus.PARTIALLY_LOADED):
+            result.files_loaded += 1
+        elif outcome.status is FileStatus.SKIPPED:
+            result.files_skipped += 1
+        else:
+            result.files_failed += 1
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _stage_pending(
+    con: duckdb.DuckDBPyConnection,
+    store: ObjectStore,
+    pending: Sequence[PendingFile],
+    bar: Progress | None,
+    task: object,
+) -> dict[int, StagedFile]:
+    staged: dict[int, StagedFile] = {}
+    for first, batch in _batches(pending):
+        with local_files(store, [p.file.key for p in batch]) as paths:
+            inputs = [StageInput(p.file.key, paths[p.file.key], p.file.records) for p in batch]
+            staged.update(stage_files(con, inputs, first_fi=first))
+        if bar is not None and task is not None:
+            bar.advance(task, len(batch))  # type: ignore[arg-type]
+    return staged
+
+
+def _batches(pending: Sequence[PendingFile]) -> Iterator[tuple[int, list[PendingFile]]]:
+    """Consecutive groups of files, bounded in bytes and count; with the first index."""
+    start, size = 0, 0
+    for i, p in enumerate(pending):
+        if i > start and (size + p.info.size > BATCH_BYTES or i - start >= BATCH_FILES):
+            yield start, list(pending[start:i])
+            start, size = i, 0
+        size += p.info.size
+    if start < len(pending):
+        yield start, list(pending[start:])
+
+
+def _decide(staged: StagedFile, rejects: list[RejectRow], on_error: str) -> FileOutcome:
+    """A file's ledger outcome under `on_error` (abort is handled by the caller)."""
+    bad = len(rejects)
+    first = rejects[0] if rejects else None
+    error = first_error_text(first.line, first.reason) if first else None
+    line = first.line if first else None
+    if bad == 0:
+        return FileOutcome(staged.key, FileStatus.LOADED, staged.records, staged.records, 0)
+    if on_error == "skip_file":
+        return FileOutcome(
+            staged.key, FileStatus.SKIPPED, staged.records, 0, staged.records, error, line
+        )
+    good = staged.records - bad
+    status = FileStatus.PARTIALLY_LOADED if good else FileStatus.LOAD_FAILED
+    return FileOutcome(staged.key, status, staged.records, good, bad, error, line)
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    cfg: PipelineConfig,
+    plan: EntityPlan,
+    fqn: str,
+    staged: dict[int, StagedFile],
+    outcomes: dict[int, FileOutcome],
+    rejects: dict[int, list[RejectRow]],
+    load_id: str,
+) -> None:
+    """Landing rows, rejects and ledger rows of the staged files: one transaction."""
+    loaded_at = datetime.now(UTC)
+    pending = {p.file.key: p for p in plan.pending}
+    table_name = plan.table
+    with _transaction(con):
+        ensure_landing_table(con, cfg, fqn)
+        forget_files(con, fqn, table_name, [p.file.key for p in plan.pending if p.reload])
+        con.execute(
+            f"create or replace temp table {_FILES} "
+            "(fi integer, key varchar, off bigint, lm timestamptz, run_id varchar)"
+        )
+        insert_rows(
+            con,
+            _FILES,
+            [
+                ("fi", "integer"),
+                ("key", "varchar"),
+                ("off", "bigint"),
+                ("lm", "timestamptz"),
+                ("run_id", "varchar"),
+            ],
+            (
+                (
+                    fi,
+                    s.key,
+                    s.row_offset,
+                    pending[s.key].info.last_modified.isoformat(),
+                    pending[s.key].file.run_id,
+                )
+                for fi, s in staged.items()
+                if outcomes[fi].rows_loaded > 0
+            ),
+        )
+        con.execute(
+            f"insert into {fqn} (record, _file_name, _file_row_number, _file_last_modified, "
+            "_run_id, _loaded_at) "
+            f"select s.rec, f.key, s.g - f.off, f.lm, f.run_id, ?::timestamptz "
+            f"from {STAGE} s join {_FILES} f on s.fi = f.fi where s.rec is not null",
+            [loaded_at],
+        )
+        record_rejects(
+            con,
+            table_name,
+            ((staged[fi].key, r) for fi, rs in sorted(rejects.items()) for r in rs),
+            load_id=load_id,
+            loaded_at=loaded_at,
+        )
+        crash_point(AFTER_DATA_INSERT)
+        record_files(
+            con,
+            table_name,
+            (
+                LedgerRow(
+                    outcome=outcomes[fi],
+                    manifest_key=pending[s.key].file.manifest_key,
+                    etag=pending[s.key].info.etag,
+                    sha256=pending[s.key].file.sha256,
+                    bytes=pending[s.key].info.size,
+                    run_id=pending[s.key].file.run_id,
+                )
+                for fi, s in sorted(staged.items())
+            ),
+            load_id=load_id,
+            loaded_at=loaded_at,
+        )
+        con.execute(f"drop table {_FILES}")
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit on success; roll back on any exception, Ctrl-C included."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException as exc:
+        with suppress(duckdb.Error):
+            con.execute("rollback")
+        if isinstance(exc, duckdb.InterruptException):
+            raise KeyboardInterrupt from None
+        if isinstance(exc, duckdb.Error):
+            raise LoadError(f"loading failed and was rolled back: {exc}") from exc
+        raise
+    con.execute("commit")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        with nullcontext():
+            yield None
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        yield bar

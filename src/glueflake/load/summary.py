@@ -1,0 +1,140 @@
+"""What a load did, per entity, printable with rich."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+
+@dataclass
+class EntityLoadResult:
+    """One entity's load.
+
+    Attributes:
+        source: the source name.
+        entity: the entity name.
+        on_error: the entity's on_error mode.
+        files_loaded: files loaded whole or in part (LOADED, PARTIALLY_LOADED).
+        files_skipped: files rejected whole under ``skip_file`` (SKIPPED).
+        files_failed: files that loaded no row (LOAD_FAILED) or are missing.
+        files_changed: committed files whose content changed; reported, not loaded.
+        files_up_to_date: committed files already loaded before this run.
+        rows_loaded: rows inserted into the landing table.
+        rows_rejected: rows parsed but not loaded.
+        seconds: wall time of this entity's load.
+        changed_keys: the changed files' keys.
+        missing_keys: committed files absent from the lake.
+        files_via_python: files DuckDB's reader could not take whole (read in Python).
+        aborted: ``on_error: abort`` met a bad row; nothing of this entity committed.
+        error: the abort's message (file and line), or another failure.
+    """
+
+    source: str
+    entity: str
+    on_error: str = "continue"
+    files_loaded: int = 0
+    files_skipped: int = 0
+    files_failed: int = 0
+    files_changed: int = 0
+    files_up_to_date: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    seconds: float = 0.0
+    changed_keys: list[str] = field(default_factory=list)
+    missing_keys: list[str] = field(default_factory=list)
+    files_via_python: int = 0
+    aborted: bool = False
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``source.entity``."""
+        return f"{self.source}.{self.entity}"
+
+    @property
+    def files_processed(self) -> int:
+        """Files this run wrote a ledger row for."""
+        return self.files_loaded + self.files_skipped + self.files_failed - len(self.missing_keys)
+
+
+@dataclass
+class LoadSummary:
+    """The whole load: one result per entity, in config order.
+
+    Attributes:
+        load_id: this load's id (in the ledger and rejects).
+        entities: per-entity results (entities after an abort are not attempted).
+        seconds: wall time of the whole load.
+    """
+
+    load_id: str
+    entities: list[EntityLoadResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def aborted(self) -> bool:
+        """Whether an ``on_error: abort`` entity stopped the load."""
+        return any(e.aborted for e in self.entities)
+
+    @property
+    def nothing_to_load(self) -> bool:
+        """Whether no file needed loading (everything committed was already loaded)."""
+        return not self.aborted and all(e.files_processed == 0 for e in self.entities)
+
+    @property
+    def rows_loaded(self) -> int:
+        """Rows loaded over all entities."""
+        return sum(e.rows_loaded for e in self.entities)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rows rejected over all entities."""
+        return sum(e.rows_rejected for e in self.entities)
+
+    @property
+    def files_loaded(self) -> int:
+        """Files loaded (whole or in part) over all entities."""
+        return sum(e.files_loaded for e in self.entities)
+
+    def __rich__(self) -> RenderableType:
+        """A table per entity, then notes: nothing to load, changed files, the abort."""
+        table = Table(title=f"load {self.load_id}", title_justify="left")
+        for column in ("entity", "loaded", "skipped", "failed", "changed", "up to date"):
+            table.add_column(column, justify="left" if column == "entity" else "right")
+        table.add_column("rows loaded", justify="right")
+        table.add_column("rows rejected", justify="right")
+        table.add_column("seconds", justify="right")
+        for e in self.entities:
+            table.add_row(
+                e.name,
+                str(e.files_loaded),
+                str(e.files_skipped),
+                str(e.files_failed),
+                Text(str(e.files_changed), style="yellow" if e.files_changed else ""),
+                str(e.files_up_to_date),
+                f"{e.rows_loaded:,}",
+                Text(f"{e.rows_rejected:,}", style="red" if e.rows_rejected else ""),
+                f"{e.seconds:.2f}",
+            )
+        notes: list[RenderableType] = [table]
+        if self.nothing_to_load:
+            notes.append(Text("nothing to load: every committed file is already loaded"))
+        for e in self.entities:
+            for key in e.changed_keys:
+                notes.append(
+                    Text(
+                        f"CHANGED {e.name}: {key} differs from when it was committed or "
+                        "loaded; not reloaded (use --force)",
+                        style="yellow",
+                    )
+                )
+            for key in e.missing_keys:
+                notes.append(
+                    Text(f"MISSING {e.name}: {key} is committed but not in the lake", style="red")
+                )
+            if e.error:
+                notes.append(Text(f"ABORTED {e.name}: {e.error}", style="bold red"))
+        return Group(*notes)
