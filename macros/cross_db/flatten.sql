@@ -30,7 +30,8 @@
 {%- endmacro %}
 
 {% macro snowflake__flatten_array(expr, alias) -%}
-    , lateral flatten(input => {{ expr }}, outer => true) as {{ alias }}
+    {#- A missing path is SQL NULL; coalescing to an empty array makes the outer row explicit. -#}
+    , lateral flatten(input => coalesce({{ expr }}, parse_json('[]')), outer => true) as {{ alias }}
 {%- endmacro %}
 
 
@@ -52,5 +53,5 @@
 {%- endmacro %}
 
 {% macro snowflake__flatten_object(expr, alias) -%}
-    , lateral flatten(input => {{ expr }}, outer => true) as {{ alias }}
+    , lateral flatten(input => coalesce({{ expr }}, parse_json('{}')), outer => true) as {{ alias }}
 {%- endmacro %}

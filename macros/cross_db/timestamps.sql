@@ -20,7 +20,9 @@
 {%- endmacro %}
 
 {% macro snowflake__parse_timestamp(expr) -%}
-    convert_timezone('UTC', try_to_timestamp_tz({{ expr }}))::timestamp_ntz
+    {#- try_cast(... as timestamp_tz) = try_to_timestamp_tz for ISO-8601 text; it also
+        runs under fakesnow, which lacks the try_to_timestamp_tz function. -#}
+    convert_timezone('UTC', try_cast({{ expr }} as timestamp_tz))::timestamp_ntz
 {%- endmacro %}
 
 
