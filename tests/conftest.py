@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from glueflake.lake import LocalStore
@@ -35,7 +36,7 @@ def demo_server() -> Iterator[Any]:
 
 @pytest.fixture
 def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A moto S3 server on 127.0.0.1 (a free port) with fake credentials; yields its URL."""
+    """An empty moto S3 server on 127.0.0.1 (a free port), fake credentials; yields its URL."""
     server_mod = pytest.importorskip("moto.server")
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -48,6 +49,9 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
+        url = f"http://{host}:{port}"
+        # moto keeps its backends per process: start every test from an empty S3.
+        httpx.post(f"{url}/moto-api/reset").raise_for_status()
+        yield url
     finally:
         server.stop()

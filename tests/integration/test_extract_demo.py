@@ -184,7 +184,7 @@ def _glue_job(config: Path, day: int, crash_after: int | None = None, only: str 
         env["GLUEFLAKE_TEST_CRASH_AFTER_FILES"] = str(crash_after)
     args = [sys.executable, str(ROOT / "glue" / "extract_api.py"), "--config", str(config)]
     args += ["--demo-day", str(day)] + (["--only", only] if only else [])
-    return subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def _check_bookmark_within_committed(store: ObjectStore) -> None:
