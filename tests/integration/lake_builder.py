@@ -220,8 +220,11 @@ def query(cfg: PipelineConfig, sql: str, params: Sequence[Any] | None = None) ->
 
 
 def landing_count(cfg: PipelineConfig, source: str = "shop", entity: str = "orders") -> int:
-    """``count(*)`` of a landing table."""
-    return int(query(cfg, f'select count(*) from landing."{source}__{entity}"')[0][0])
+    """``count(*)`` of a landing table (0 if it does not exist yet)."""
+    try:
+        return int(query(cfg, f'select count(*) from landing."{source}__{entity}"')[0][0])
+    except duckdb.CatalogException:
+        return 0
 
 
 def ledger(cfg: PipelineConfig) -> dict[str, tuple[Any, ...]]:
