@@ -283,5 +283,58 @@ def diagrams_command(
     )
 
 
+@app.command("deploy-aws")
+def deploy_aws_command(
+    config: ConfigOpt = Path("pipeline.yml"),
+    stack_name: Annotated[
+        str, typer.Option(envvar="GLUEFLAKE_AWS_STACK", help="CloudFormation stack name.")
+    ] = "glueflake",
+    region: Annotated[
+        str | None, typer.Option(envvar="GLUEFLAKE_AWS_REGION", help="Default: lake.region.")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_ENDPOINT_URL", help="Send AWS calls here (tests)."),
+    ] = None,
+    wheel: Annotated[
+        Path | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_WHEEL", help="Upload this wheel (default: build)."),
+    ] = None,
+    schedule: Annotated[
+        str, typer.Option(envvar="GLUEFLAKE_AWS_SCHEDULE", help="Glue cron expression (UTC).")
+    ] = "cron(0 3 * * ? *)",
+    schedule_enabled: Annotated[
+        bool,
+        typer.Option("--schedule-enabled/--schedule-disabled", envvar="GLUEFLAKE_AWS_SCHEDULE_ON"),
+    ] = True,
+    snowflake_iam_user_arn: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_SNOWFLAKE_IAM_USER_ARN", help="From DESC INTEGRATION."),
+    ] = None,
+    snowflake_external_id: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_SNOWFLAKE_EXTERNAL_ID", help="From DESC INTEGRATION."),
+    ] = None,
+    snowpipe_queue_arn: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_SNOWPIPE_QUEUE_ARN", help="From SHOW PIPES."),
+    ] = None,
+) -> None:
+    """Upload the Glue job's script, config and wheel; create/update the AWS stack."""
+    from glueflake.deploy.aws import AwsDeploySettings, deploy_aws
+
+    settings = AwsDeploySettings(
+        stack_name=stack_name,
+        region=region,
+        endpoint_url=endpoint_url,
+        schedule=schedule,
+        schedule_enabled=schedule_enabled,
+        snowflake_iam_user_arn=snowflake_iam_user_arn,
+        snowflake_external_id=snowflake_external_id,
+        snowpipe_queue_arn=snowpipe_queue_arn,
+    )
+    out.print(_call(lambda: deploy_aws(_config(config), config, settings, wheel=wheel)))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -104,7 +104,6 @@ def test_resource_types(template: dict[str, Any]) -> None:
         "LakeBucket": "AWS::S3::Bucket",
         "LakeBucketPolicy": "AWS::S3::BucketPolicy",
         "GlueJobRole": "AWS::IAM::Role",
-        "GlueJobSecretPolicy": "AWS::IAM::Policy",
         "ExtractJob": "AWS::Glue::Job",
         "DailyTrigger": "AWS::Glue::Trigger",
         "SnowflakeStorageRole": "AWS::IAM::Role",
@@ -165,8 +164,6 @@ def test_glue_role_is_least_privilege(template: dict[str, Any]) -> None:
     assert logs.endswith(":log-group:/aws-glue/*")
     every_action = {a for s in statements for a in _actions(s)}
     assert not {"s3:DeleteObject", "s3:PutBucketPolicy", "iam:PassRole"} & every_action
-    secret = template["Resources"]["GlueJobSecretPolicy"]
-    assert secret["Condition"] == "HasApiSecret"
 
 
 def test_glue_job_runs_the_extract_script_with_config_and_wheel(template: dict[str, Any]) -> None:
