@@ -26,7 +26,7 @@ entity is committed (see `job.py`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -157,48 +157,46 @@ class CursorTracker:
             return get_path(record, self.keys[0])
         return [get_path(record, k) for k in self.keys]
 
-    def filter(self, records: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    def filter(self, records: list[Any]) -> tuple[list[Any], list[Any]]:
         """Drop records already committed at the bookmark instant; track the rest.
+
+        Works a page at a time with comprehensions and C builtins (min/max), since
+        it runs over every record.
 
         Returns:
             (kept records, their cursor values) in the order given.
         """
-        kept: list[Any] = []
-        cursors: list[Any] = []
-        field_, bm = self.field, self.bookmark
-        plain = "." not in field_
-        bm_value = bm.value if bm else None
-        seen = self._seen_at_bookmark
-        top = self.max
-        try:
-            for rec in records:
-                value = (
-                    rec.get(field_) if plain and isinstance(rec, dict) else get_path(rec, field_)
-                )
-                if (
-                    value is not None
-                    and bm is not None
-                    and value == bm_value
-                    and _hashable(self._pk(rec)) in seen
-                ):
-                    self.dropped += 1
-                    continue
-                kept.append(rec)
-                cursors.append(value)
-                if value is None:
-                    continue
-                if top is None or value > top:
-                    top = value
-                    self.max_ids = [self._pk(rec)]
-                elif value == top:
-                    self.max_ids.append(self._pk(rec))
-        except TypeError:
-            raise ExtractError(
-                f"{self.where}: cursor field {field_!r} holds values of different types "
-                "that cannot be ordered"
-            ) from None
-        self.max = top
-        return kept, cursors
+        field_ = self.field
+        if "." not in field_ and all(type(r) is dict for r in records):
+            values = [r.get(field_) for r in records]
+        else:
+            values = [get_path(r, field_) for r in records]
+        bm = self.bookmark
+        if bm is not None and bm.value in values:
+            seen, pk = self._seen_at_bookmark, self._pk
+            keep = [
+                not (v == bm.value and _hashable(pk(r)) in seen)
+                for r, v in zip(records, values, strict=True)
+            ]
+            self.dropped += keep.count(False)
+            records = [r for r, k in zip(records, keep, strict=True) if k]
+            values = [v for v, k in zip(values, keep, strict=True) if k]
+        present = [v for v in values if v is not None]
+        if present:
+            try:
+                page_max = max(present)
+                if self.max is None or page_max > self.max:
+                    self.max, self.max_ids = page_max, []
+                if page_max == self.max:
+                    self.max_ids += [
+                        self._pk(r) for r, v in zip(records, values, strict=True) if v == page_max
+                    ]
+            except TypeError:
+                raise ExtractError(
+                    f"{self.where}: cursor field {field_!r} holds values of different types "
+                    "that cannot be ordered"
+                ) from None
+        return records, values
 
     def advanced(self, run_id: str, manifest: str, now: datetime | None = None) -> Bookmark | None:
         """The bookmark after this run's records are committed (None: unchanged)."""
