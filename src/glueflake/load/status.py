@@ -83,7 +83,7 @@ class StatusReport:
         table = Table(
             title=f"lake {self.lake_url} -> warehouse {self.warehouse}", title_justify="left"
         )
-        table.add_column("entity")
+        table.add_column("entity", no_wrap=True)
         for column in (
             "lake files",
             "lake records",
@@ -96,7 +96,7 @@ class StatusReport:
             "changed",
         ):
             table.add_column(column, justify="right")
-        table.add_column("last load")
+        table.add_column("last load (UTC)", no_wrap=True)
         for e in self.entities:
             table.add_row(
                 e.name,
@@ -109,7 +109,7 @@ class StatusReport:
                 Text(f"{e.pending_files:,}", style="cyan" if e.pending_files else ""),
                 Text(f"{e.orphaned_files:,}", style="yellow" if e.orphaned_files else ""),
                 Text(f"{e.changed_files:,}", style="yellow" if e.changed_files else ""),
-                e.last_loaded_at.strftime("%Y-%m-%d %H:%M:%S %Z") if e.last_loaded_at else "never",
+                _when(e.last_loaded_at),
             )
         parts: list[RenderableType] = [table]
         if not self.warehouse_exists:
@@ -181,6 +181,10 @@ def duckdb_status(
         if con is not None:
             con.close()
     return report
+
+
+def _when(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if at else "never"
 
 
 def _count(con: duckdb.DuckDBPyConnection | None, fqn: str) -> int | None:

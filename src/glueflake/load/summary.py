@@ -103,7 +103,9 @@ class LoadSummary:
         """A table per entity, then notes: nothing to load, changed files, the abort."""
         table = Table(title=f"load {self.load_id}", title_justify="left")
         for column in ("entity", "loaded", "skipped", "failed", "changed", "up to date"):
-            table.add_column(column, justify="left" if column == "entity" else "right")
+            table.add_column(
+                column, justify="left" if column == "entity" else "right", no_wrap=True
+            )
         table.add_column("rows loaded", justify="right")
         table.add_column("rows rejected", justify="right")
         table.add_column("seconds", justify="right")
