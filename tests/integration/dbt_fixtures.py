@@ -5,20 +5,22 @@ DuckDB file and fills them with records shaped like the demo API's, including th
 duplicates the real pipeline produces (overlapping incremental windows, a record
 re-sent in a second file), so the raw models' deduplication has work to do.
 
-The records come from a small deterministic generator in this module. Once the
-extract and load stages land, the dbt tests should switch to a real extract+load
-from the demo API; until then this keeps the dbt project testable on its own.
+Records come from ``glueflake.demo_api``'s data functions when that package is
+importable (``DemoApiShop``), else from a small deterministic generator in this
+module (``SyntheticShop``); ``GLUEFLAKE_DBT_FIXTURE_SOURCE=synthetic`` forces the
+latter. The next step is a real extract+load from the demo API over HTTP.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -379,6 +381,70 @@ class SyntheticShop:
         return _since(records, updated_since)
 
 
+class Shop(Protocol):
+    """Where the fixture's records come from."""
+
+    def countries(self, day: int) -> list[Record]:
+        """The countries payload on ``day``."""
+        ...
+
+    def customers(self, day: int, updated_since: datetime | None = None) -> list[Record]:
+        """Customers on ``day`` updated since ``updated_since``."""
+        ...
+
+    def orders(self, day: int, updated_since: datetime | None = None) -> list[Record]:
+        """Orders on ``day`` updated since ``updated_since``."""
+        ...
+
+
+@dataclass(frozen=True)
+class DemoApiShop:
+    """Records from ``glueflake.demo_api``'s data functions (no HTTP).
+
+    Attributes:
+        seed: Demo world seed.
+        scale: Demo scale (orders on the reference day).
+    """
+
+    seed: int = 7
+    scale: int = 2_000
+
+    def _settings(self, day: int) -> Any:
+        from glueflake.demo_api import DemoSettings
+
+        return DemoSettings(seed=self.seed, scale=self.scale, day=day)
+
+    def countries(self, day: int) -> list[Record]:
+        """The ``/v3.1/all`` payload on ``day``."""
+        from glueflake.demo_api import countries
+
+        return list(countries(day))
+
+    def customers(self, day: int, updated_since: datetime | None = None) -> list[Record]:
+        """Customers on ``day`` with ``updated_at >= updated_since``."""
+        from glueflake.demo_api import iter_customers
+
+        return list(iter_customers(self._settings(day), updated_since))
+
+    def orders(self, day: int, updated_since: datetime | None = None) -> list[Record]:
+        """Orders on ``day`` with ``updated_at >= updated_since``."""
+        from glueflake.demo_api import iter_orders
+
+        return list(iter_orders(self._settings(day), updated_since))
+
+
+def default_shop(scale: int = 2_000, reference_day: int = 300) -> Shop:
+    """The demo API's generator when available, else the synthetic one."""
+    if os.environ.get("GLUEFLAKE_DBT_FIXTURE_SOURCE", "") != "synthetic":
+        try:
+            import glueflake.demo_api  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            return DemoApiShop(scale=scale)
+    return SyntheticShop(scale=scale, reference_day=reference_day)
+
+
 def _since(records: list[Record], updated_since: datetime | None) -> list[Record]:
     if updated_since is None:
         return records
@@ -431,15 +497,32 @@ class LandingWriter:
         file_name = (
             f"raw/{source}/{entity}/ingest_date={ingest_date:%Y-%m-%d}/{run_id}-{seq:05d}.ndjson.gz"
         )
-        rows = [
-            (json.dumps(r), file_name, i, loaded_at - timedelta(seconds=5), run_id, loaded_at)
-            for i, r in enumerate(records, start=1)
-        ]
+        # One statement per file (executemany is far too slow for thousands of rows).
         with duckdb.connect(str(self.db_path)) as con:
-            if rows:
-                con.executemany(
-                    f"insert into {LANDING_SCHEMA}.{table} values (?::json, ?, ?, ?, ?, ?)", rows
-                )
+            con.execute(
+                f"""
+                insert into {LANDING_SCHEMA}.{table}
+                select
+                    cast(lines.record as json),
+                    $file_name,
+                    lines.row_number,
+                    $modified,
+                    $run_id,
+                    $loaded_at
+                from (
+                    select
+                        unnest($records::varchar[]) as record,
+                        unnest(range(1, len($records::varchar[]) + 1)) as row_number
+                ) as lines
+                """,
+                {
+                    "records": [json.dumps(r) for r in records],
+                    "file_name": file_name,
+                    "modified": loaded_at - timedelta(seconds=5),
+                    "run_id": run_id,
+                    "loaded_at": loaded_at,
+                },
+            )
         self.files_written[table].append(file_name)
         return file_name
 
@@ -472,7 +555,7 @@ class LoadedDay:
 
 def load_day(
     writer: LandingWriter,
-    shop: SyntheticShop,
+    shop: Shop,
     day: int,
     *,
     previous_day: int | None = None,
