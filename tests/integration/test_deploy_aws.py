@@ -57,11 +57,17 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     try:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
-        # moto's backends live in this process and outlive a server: start from empty
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"))
+        # moto's backends live in this process and outlive a server: start and end empty
+        _reset(url)
         yield url
+        _reset(url)
     finally:
         server.stop()
+
+
+def _reset(url: str) -> None:
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")):
+        pass
 
 
 def _client(name: str, url: str) -> Any:
