@@ -14,6 +14,7 @@ inside the `diagrams` package: nothing is downloaded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -135,19 +136,26 @@ def render_architecture(config: PipelineConfig, out_path: Path) -> Path:
 
 
 def _draw(labels: ArchitectureLabels, stem: Path, fmt: str) -> None:
-    """Build the picture with `diagrams` (imported here: only drawing needs it)."""
-    from diagrams import Cluster, Diagram, Edge
-    from diagrams.aws.analytics import Glue
-    from diagrams.aws.integration import SimpleQueueServiceSqsQueue
-    from diagrams.aws.management import CloudwatchEventTimeBased
-    from diagrams.aws.security import IdentityAndAccessManagementIamRole
-    from diagrams.aws.storage import SimpleStorageServiceS3Bucket
-    from diagrams.generic.storage import Storage
-    from diagrams.onprem.analytics import Dbt
-    from diagrams.onprem.database import Duckdb
-    from diagrams.onprem.network import Internet
-    from diagrams.programming.language import Python
-    from diagrams.saas.analytics import Snowflake
+    """Build the picture with `diagrams` (imported here: only drawing needs it).
+
+    The package is imported by name: a checkout's own ``diagrams/`` folder of PNGs
+    would otherwise shadow it for the type checker (the package ships no types).
+    """
+    dg = import_module("diagrams")
+    Cluster, Diagram, Edge = dg.Cluster, dg.Diagram, dg.Edge
+    Glue = import_module("diagrams.aws.analytics").Glue
+    SimpleQueueServiceSqsQueue = import_module(
+        "diagrams.aws.integration"
+    ).SimpleQueueServiceSqsQueue
+    CloudwatchEventTimeBased = import_module("diagrams.aws.management").CloudwatchEventTimeBased
+    IamRole = import_module("diagrams.aws.security").IdentityAndAccessManagementIamRole
+    S3Bucket = import_module("diagrams.aws.storage").SimpleStorageServiceS3Bucket
+    Storage = import_module("diagrams.generic.storage").Storage
+    Dbt = import_module("diagrams.onprem.analytics").Dbt
+    Duckdb = import_module("diagrams.onprem.database").Duckdb
+    Internet = import_module("diagrams.onprem.network").Internet
+    Python = import_module("diagrams.programming.language").Python
+    Snowflake = import_module("diagrams.saas.analytics").Snowflake
 
     graph_attr = {
         "fontsize": "22",
@@ -174,10 +182,8 @@ def _draw(labels: ArchitectureLabels, stem: Path, fmt: str) -> None:
             with Cluster("AWS account (infra/glueflake.yml)"):
                 trigger = CloudwatchEventTimeBased("Glue trigger\ndaily cron")
                 job = Glue(labels.glue_job)
-                lake = SimpleStorageServiceS3Bucket(labels.s3_lake)
-                role = IdentityAndAccessManagementIamRole(
-                    "storage-integration\nIAM role (read lake)"
-                )
+                lake = S3Bucket(labels.s3_lake)
+                role = IamRole("storage-integration\nIAM role (read lake)")
             with Cluster("Snowflake account (snowflake/*.sql)"):
                 queue = SimpleQueueServiceSqsQueue("Snowpipe SQS queue\n(Snowflake-managed)")
                 pipe = Snowflake("Snowpipe AUTO_INGEST\nexternal stage")
