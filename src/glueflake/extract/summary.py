@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 
@@ -89,31 +90,38 @@ class ExtractSummary:
         raise KeyError(f"{source}.{entity}")
 
     def __rich__(self) -> Table:
-        """Per-endpoint counts as a table."""
-        table = Table(title=f"extract run {self.run_id}", title_justify="left")
-        table.add_column("endpoint")
-        for col in ("pages", "records", "files", "bytes"):
-            table.add_column(col, justify="right")
-        table.add_column("bookmark")
-        table.add_column("seconds", justify="right")
+        """Per-endpoint counts as a table; bookmarks listed under it (fits 80 columns)."""
+        table = Table(
+            title=f"extract run {self.run_id}",
+            title_justify="left",
+            caption_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        table.add_column("endpoint", no_wrap=True)
+        for col in ("pages", "records", "files", "bytes", "sec"):
+            table.add_column(col, justify="right", no_wrap=True)
+        table.add_column("note", no_wrap=True)
+        notes: list[str] = []
         for r in self.results:
             if r.skipped_unchanged:
-                bookmark = "unchanged payload, not rewritten"
-            elif r.bookmark_after is None:
-                bookmark = ""
-            elif r.bookmark_after == r.bookmark_before:
-                bookmark = f"{r.bookmark_after} (unchanged)"
+                note = "unchanged"
+            elif r.records == 0:
+                note = "nothing new"
             else:
-                bookmark = str(r.bookmark_after)
+                note = ""
             table.add_row(
                 r.name,
                 f"{r.pages:,}",
                 f"{r.records:,}",
                 f"{r.files:,}",
                 _human_bytes(r.bytes),
-                bookmark,
                 f"{r.seconds:.2f}",
+                note,
             )
+            if r.bookmark_after is not None:
+                moved = "unchanged" if r.bookmark_after == r.bookmark_before else "advanced"
+                notes.append(f"bookmark {r.name} = {r.bookmark_after} ({moved})")
         table.add_section()
         table.add_row(
             "total",
@@ -121,8 +129,9 @@ class ExtractSummary:
             f"{self.records:,}",
             f"{self.files:,}",
             _human_bytes(self.bytes),
-            "",
             f"{self.seconds:.2f}",
+            "",
             style="bold",
         )
+        table.caption = "\n".join(notes) or None
         return table
