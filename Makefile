@@ -20,9 +20,10 @@ demo: $(STAMP)
 	$(BIN)/glueflake run
 
 test: $(STAMP)
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
+	mkdir -p .glueflake
 	$(BIN)/ruff check src tests bench glue
 	$(BIN)/ruff format --check src tests bench glue
 	$(BIN)/mypy

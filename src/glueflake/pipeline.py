@@ -14,7 +14,7 @@ from glueflake.config import DuckDBWarehouse, PipelineConfig
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
-    from glueflake.load import LoadSummary
+    from glueflake.load import LoadSummary, StatusReport
     from glueflake.transform import BuildSummary, DbtSettings
 
 
@@ -60,6 +60,7 @@ class RunResult:
 
     extract: ExtractSummary
     load: LoadSummary
+    status: StatusReport | None = None
     build: BuildSummary | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
@@ -75,19 +76,23 @@ class RunResult:
         table.add_column("extracted", justify="right")
         table.add_column("loaded", justify="right")
         table.add_column("rejected", justify="right")
+        table.add_column("lake records", justify="right")
         table.add_column("landing rows", justify="right")
         table.add_column("raw rows", justify="right")
-        extracted = {(e.source, e.entity): e for e in self.extract.entities}
+        extracted = {(e.source, e.entity): e for e in self.extract.results}
         loaded = {(e.source, e.entity): e for e in self.load.entities}
-        for key in sorted(set(extracted) | set(loaded)):
-            ext, ld = extracted.get(key), loaded.get(key)
+        status = {(e.source, e.entity): e for e in self.status.entities} if self.status else {}
+        raw_rows = self.build.raw_rows if self.build else {}
+        for key in extracted | loaded:
+            ext, ld, st = extracted.get(key), loaded.get(key), status.get(key)
             table.add_row(
                 f"{key[0]}.{key[1]}",
                 _n(ext.records if ext else None),
                 _n(ld.rows_loaded if ld else None),
                 _n(ld.rows_rejected if ld else None),
-                _n(self.load.landing_rows.get(key)),
-                _n(self.build.raw_rows.get(key) if self.build else None),
+                _n(st.lake_records if st else None),
+                _n(st.landing_rows if st else None),
+                _n(raw_rows.get(key)),
             )
         parts: list[RenderableType] = [table]
         if self.build is not None:
@@ -113,7 +118,7 @@ def run_pipeline(
     """
     from glueflake.errors import TransformError
     from glueflake.extract import run_extract
-    from glueflake.load import run_load
+    from glueflake.load import lake_status, run_load
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -124,6 +129,7 @@ def run_pipeline(
     loaded = run_load(config, progress=progress)
     seconds["load"] = time.perf_counter() - started
     result = RunResult(extract=extracted, load=loaded, seconds=seconds)
+    result.status = lake_status(config)
     if loaded.aborted:
         result.error = "load aborted"
         return result
