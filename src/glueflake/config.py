@@ -296,6 +296,12 @@ class Dbt(_Model):
     project_dir: str = "."
     profiles_dir: str = "."
     target: str = "dev"
+    target_path: str | None = Field(
+        default=None, description="dbt's target/ folder; default: <project_dir>/target"
+    )
+    log_path: str | None = Field(
+        default=None, description="dbt's log folder; default: <project_dir>/logs"
+    )
 
 
 class PipelineConfig(_Model):

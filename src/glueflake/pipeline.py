@@ -22,14 +22,16 @@ def dbt_settings(config: PipelineConfig, *, target: str | None = None) -> DbtSet
     """The dbt settings for this pipeline: project, profiles, target and DuckDB file."""
     from glueflake.transform import DbtSettings
 
-    warehouse = config.warehouse
+    warehouse, dbt = config.warehouse, config.dbt
     return DbtSettings(
-        project_dir=config.resolve_path(config.dbt.project_dir),
-        profiles_dir=config.resolve_path(config.dbt.profiles_dir),
-        target=target or config.dbt.target,
+        project_dir=config.resolve_path(dbt.project_dir),
+        profiles_dir=config.resolve_path(dbt.profiles_dir),
+        target=target or dbt.target,
         duckdb_path=(
             config.resolve_path(warehouse.path) if isinstance(warehouse, DuckDBWarehouse) else None
         ),
+        target_path=config.resolve_path(dbt.target_path) if dbt.target_path else None,
+        log_path=config.resolve_path(dbt.log_path) if dbt.log_path else None,
     )
 
 
