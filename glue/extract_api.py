@@ -2,7 +2,10 @@
 
 On Glue (Python shell job), arguments come through ``awsglue.utils.getResolvedOptions``:
 ``--config`` (an ``s3://bucket/key`` or a local path), and optionally ``--only``
-(comma-separated ``source`` or ``source.entity`` names) and ``--demo-day``. Off Glue
+(comma-separated ``source`` or ``source.entity`` names), ``--demo-day`` and
+``--secrets-id``: a Secrets Manager secret (name under ``glueflake/`` or ARN) whose
+JSON object maps the config's ``${ENV_VAR}`` names to their values, since a Glue job
+has no environment of its own to hold them. Off Glue
 the same options are read with argparse, so ``python glue/extract_api.py --config
 pipeline.yml`` runs locally. Everything else is the package's job.
 """
@@ -14,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-OPTIONAL = ("only", "demo_day")
+OPTIONAL = ("only", "demo_day", "secrets_id")
 
 
 def _glue_args(argv: list[str]) -> dict[str, str] | None:
@@ -34,6 +37,9 @@ def _local_args(argv: list[str]) -> dict[str, str]:
     parser.add_argument("--config", required=True, help="pipeline.yml: local path or s3:// URL")
     parser.add_argument("--only", help="comma-separated source or source.entity names")
     parser.add_argument("--demo-day", "--demo_day", dest="demo_day", help="simulated demo day")
+    parser.add_argument(
+        "--secrets-id", "--secrets_id", dest="secrets_id", help="Secrets Manager secret id"
+    )
     ns = parser.parse_args(argv[1:])
     return {k: str(v) for k, v in vars(ns).items() if v is not None}
 
@@ -50,6 +56,20 @@ def _fetch_config(location: str, workdir: Path) -> Path:
     return target
 
 
+def _export_secrets(secret_id: str) -> None:
+    """Put a Secrets Manager secret's JSON object into the environment (values unlogged)."""
+    import json
+    import os
+
+    import boto3
+
+    text = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    values = json.loads(text)
+    if not isinstance(values, dict):
+        raise ValueError(f"secret {secret_id}: expected a JSON object of NAME: value")
+    os.environ.update({str(k): str(v) for k, v in values.items()})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the extract job; returns the process exit code."""
     from glueflake.config import ConfigError, load_config
@@ -61,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     if args is None:
         args = _local_args(argv)
     only = [n.strip() for n in args.get("only", "").split(",") if n.strip()] or None
+    if args.get("secrets_id"):
+        _export_secrets(args["secrets_id"])
     with tempfile.TemporaryDirectory(prefix="glueflake-") as tmp:
         try:
             config = load_config(_fetch_config(args["config"], Path(tmp)))

@@ -92,7 +92,7 @@ def architecture_labels(config: PipelineConfig) -> ArchitectureLabels:
     ]
     return ArchitectureLabels(
         apis="\n".join(["REST APIs", *_listing(api_lines)]),
-        glue_job="AWS Glue Python shell job\nglue/extract_api.py",
+        glue_job="AWS Glue 5.0 job\nglue/extract_api.py",
         s3_lake="\n".join([f"S3 lake {s3_root}", "raw/<source>/<entity>/ + _manifests/"]),
         landing_snowflake="\n".join(["Snowflake landing tables", *_listing(tables)]),
         dbt_prod="dbt build on Snowflake\nraw > transform > mart",

@@ -1,0 +1,42 @@
+"""The Glue entry reads source secrets from Secrets Manager into the environment."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+ENTRY = Path(__file__).resolve().parents[2] / "glue" / "extract_api.py"
+
+
+def _entry():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("glue_extract_api", ENTRY)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@mock_aws
+def test_secrets_id_exports_each_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("GLUEFLAKE_SHOP_API_KEY", raising=False)
+    boto3.client("secretsmanager").create_secret(
+        Name="glueflake/shop", SecretString=json.dumps({"GLUEFLAKE_SHOP_API_KEY": "k-123"})
+    )
+    _entry()._export_secrets("glueflake/shop")
+    assert os.environ["GLUEFLAKE_SHOP_API_KEY"] == "k-123"
+    monkeypatch.delenv("GLUEFLAKE_SHOP_API_KEY")
+
+
+@mock_aws
+def test_secret_that_is_not_an_object_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    boto3.client("secretsmanager").create_secret(Name="glueflake/bad", SecretString='"x"')
+    with pytest.raises(ValueError, match="expected a JSON object"):
+        _entry()._export_secrets("glueflake/bad")
