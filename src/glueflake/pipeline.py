@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -73,14 +74,25 @@ class RunResult:
         return self.error is None and not self.load.aborted and self.build is not None
 
     def __rich__(self) -> RenderableType:
-        table = Table(title="glueflake run", title_justify="left")
-        table.add_column("entity")
-        table.add_column("extracted", justify="right")
-        table.add_column("loaded", justify="right")
-        table.add_column("rejected", justify="right")
-        table.add_column("lake records", justify="right")
-        table.add_column("landing rows", justify="right")
-        table.add_column("raw rows", justify="right")
+        # Fits 80 columns (non-TTY output) with the entity names whole.
+        table = Table(
+            title="glueflake run",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            padding=(0, 0, 0, 1),
+            pad_edge=False,
+        )
+        table.add_column("entity", no_wrap=True)
+        for column in (
+            "extracted",
+            "loaded",
+            "rejected",
+            "lake\nrecords",
+            "landing\nrows",
+            "raw\nrows",
+        ):
+            table.add_column(column, justify="right", no_wrap=True)
         extracted = {(e.source, e.entity): e for e in self.extract.results}
         loaded = {(e.source, e.entity): e for e in self.load.entities}
         status = {(e.source, e.entity): e for e in self.status.entities} if self.status else {}
