@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -79,24 +80,25 @@ class StatusReport:
         raise KeyError(name)
 
     def __rich__(self) -> RenderableType:
-        """One row per entity; orphans listed below."""
+        """One row per entity (fits 80 columns); rarer counts, load times and orphans below."""
         table = Table(
-            title=f"lake {self.lake_url} -> warehouse {self.warehouse}", title_justify="left"
+            title=f"lake {self.lake_url} -> warehouse {self.warehouse}",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            padding=(0, 0),
         )
         table.add_column("entity", no_wrap=True)
         for column in (
-            "lake files",
-            "lake records",
-            "loaded files",
-            "loaded rows",
+            "lake\nfiles",
+            "lake\nrecords",
+            "loaded\nfiles",
+            "loaded\nrows",
             "rejected",
-            "landing rows",
+            "landing\nrows",
             "pending",
-            "orphaned",
-            "changed",
         ):
-            table.add_column(column, justify="right")
-        table.add_column("last load (UTC)", no_wrap=True)
+            table.add_column(column, justify="right", no_wrap=True)
         for e in self.entities:
             table.add_row(
                 e.name,
@@ -107,14 +109,25 @@ class StatusReport:
                 Text(f"{e.rejected_rows:,}", style="red" if e.rejected_rows else ""),
                 "-" if e.landing_rows is None else f"{e.landing_rows:,}",
                 Text(f"{e.pending_files:,}", style="cyan" if e.pending_files else ""),
-                Text(f"{e.orphaned_files:,}", style="yellow" if e.orphaned_files else ""),
-                Text(f"{e.changed_files:,}", style="yellow" if e.changed_files else ""),
-                _when(e.last_loaded_at),
             )
         parts: list[RenderableType] = [table]
         if not self.warehouse_exists:
             parts.append(Text("the warehouse does not exist yet: every committed file is pending"))
+        loads = {_when(e.last_loaded_at) for e in self.entities}
+        if len(loads) == 1:
+            parts.append(Text(f"last load (UTC): {loads.pop()}"))
+        else:
+            parts.extend(
+                Text(f"last load (UTC) {e.name}: {_when(e.last_loaded_at)}") for e in self.entities
+            )
         for e in self.entities:
+            for count, what in (
+                (e.orphaned_files, "orphaned"),
+                (e.changed_files, "changed (not reloaded)"),
+                (e.missing_files, "missing from the lake"),
+            ):
+                if count:
+                    parts.append(Text(f"{e.name}: {count:,} file(s) {what}", "yellow"))
             for key in e.orphan_keys:
                 parts.append(Text(f"orphan {e.name}: {key} (no committed manifest)", "yellow"))
         return Group(*parts)
