@@ -1,28 +1,144 @@
-"""Landing-table fixtures for the dbt integration tests.
+"""Fixtures for the pipeline and dbt integration tests.
 
-Creates the ``landing`` tables exactly as ``docs/contracts.md`` defines them in a
-DuckDB file and fills them with records shaped like the demo API's, including the
-duplicates the real pipeline produces (overlapping incremental windows, a record
-re-sent in a second file), so the raw models' deduplication has work to do.
+``write_pipeline_config`` writes a pipeline config into a temporary folder: both
+demo sources (REST Countries and the shop) over real HTTP from the bundled demo API,
+a local lake and a DuckDB warehouse in that folder, and the repo's dbt project with
+dbt's ``target/`` and ``logs/`` in that folder too, so parallel test workers never
+share them. ``for_day`` moves such a config to another simulated day, as
+``glueflake run --demo-day`` does. The rest reads what a run left behind: the
+records its manifests commit, and the warehouse (read-only).
 
-Records come from ``glueflake.demo_api``'s data functions when that package is
-importable (``DemoApiShop``), else from a small deterministic generator in this
-module (``SyntheticShop``); ``GLUEFLAKE_DBT_FIXTURE_SOURCE=synthetic`` forces the
-latter. The next step is a real extract+load from the demo API over HTTP.
+``SyntheticShop`` is a small deterministic generator of records shaped like the demo
+API's, for tests that write lake files by hand (the Snowflake dbt test).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import random
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
+import yaml
+
+from glueflake.config import PipelineConfig
+from glueflake.lake import ObjectStore, list_manifests
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+ENTITIES = (("restcountries", "countries"), ("shop", "customers"), ("shop", "orders"))
+PRIMARY_KEYS = {"countries": "cca3", "customers": "id", "orders": "id"}
+
+
+# --- a pipeline over the demo API, in a temporary folder -----------------------------
+
+
+def pipeline_config(
+    root: Path,
+    *,
+    seed: int = 42,
+    scale: int = 1_500,
+    day: int = 10,
+    orders_file_max_records: int = 500,
+) -> dict[str, Any]:
+    """A pipeline config (as YAML data) whose lake, warehouse and dbt output are in ``root``.
+
+    The sources mirror the repo's ``pipeline.yml``; orders are split into files of
+    ``orders_file_max_records`` so a run commits several files.
+    """
+    incremental = {"cursor_field": "updated_at", "param": "updated_since"}
+    return {
+        "version": 1,
+        "lake": {"url": str(root / "lake")},
+        "warehouse": {"type": "duckdb", "path": str(root / "warehouse.duckdb")},
+        "demo": {"seed": seed, "scale": scale, "day": day},
+        "dbt": {
+            "project_dir": str(PROJECT_DIR),
+            "profiles_dir": str(PROJECT_DIR),
+            "target": "dev",
+            "target_path": str(root / "dbt_target"),
+            "log_path": str(root / "dbt_logs"),
+        },
+        "sources": {
+            "restcountries": {
+                "base_url": "demo",
+                "endpoints": {
+                    "countries": {
+                        "path": "/v3.1/all",
+                        "primary_key": "cca3",
+                        "write_disposition": "replace",
+                    }
+                },
+            },
+            "shop": {
+                "base_url": "demo",
+                "auth": {
+                    "type": "api_key",
+                    "name": "X-API-Key",
+                    "key": "${GLUEFLAKE_SHOP_API_KEY}",
+                },
+                "endpoints": {
+                    "customers": {
+                        "path": "/api/customers",
+                        "records": "data",
+                        "primary_key": "id",
+                        "pagination": {"type": "cursor", "page_size": 100},
+                        "incremental": incremental,
+                    },
+                    "orders": {
+                        "path": "/api/orders",
+                        "records": "data",
+                        "primary_key": "id",
+                        "file_max_records": orders_file_max_records,
+                        "pagination": {"type": "link_header", "page_size": 400},
+                        "incremental": incremental,
+                    },
+                },
+            },
+        },
+    }
+
+
+def write_pipeline_config(root: Path, name: str = "pipeline.yml", **kw: Any) -> Path:
+    """Write ``pipeline_config(root, **kw)`` to ``root / name``; returns the path."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / name
+    path.write_text(yaml.safe_dump(pipeline_config(root, **kw), sort_keys=False))
+    return path
+
+
+def for_day(config: PipelineConfig, day: int) -> PipelineConfig:
+    """The same pipeline on another simulated day of the demo API."""
+    return config.model_copy(update={"demo": config.demo.model_copy(update={"day": day})})
+
+
+def manifest_records(store: ObjectStore, source: str, entity: str) -> int:
+    """Records the entity's committed manifests count, over every run."""
+    return sum(f.records for m in list_manifests(store, source, entity) for f in m.files)
+
+
+def data_files(store: ObjectStore, source: str, entity: str) -> set[str]:
+    """Keys of the entity's data files in the lake, committed or not."""
+    return {
+        info.key
+        for info in store.list(f"raw/{source}/{entity}/")
+        if info.key.endswith(".ndjson.gz")
+    }
+
+
+def query(db_path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` on the warehouse, opened read-only."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def scalar(db_path: Path, sql: str) -> Any:
+    """The first column of the first row of ``sql``."""
+    return query(db_path, sql)[0][0]
+
+
+# --- SyntheticShop ------------------------------------------------------------------
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 LANDING_SCHEMA = "landing"
@@ -381,223 +497,8 @@ class SyntheticShop:
         return _since(records, updated_since)
 
 
-class Shop(Protocol):
-    """Where the fixture's records come from."""
-
-    def countries(self, day: int) -> list[Record]:
-        """The countries payload on ``day``."""
-        ...
-
-    def customers(self, day: int, updated_since: datetime | None = None) -> list[Record]:
-        """Customers on ``day`` updated since ``updated_since``."""
-        ...
-
-    def orders(self, day: int, updated_since: datetime | None = None) -> list[Record]:
-        """Orders on ``day`` updated since ``updated_since``."""
-        ...
-
-
-@dataclass(frozen=True)
-class DemoApiShop:
-    """Records from ``glueflake.demo_api``'s data functions (no HTTP).
-
-    Attributes:
-        seed: Demo world seed.
-        scale: Demo scale (orders on the reference day).
-    """
-
-    seed: int = 7
-    scale: int = 2_000
-
-    def _settings(self, day: int) -> Any:
-        from glueflake.demo_api import DemoSettings
-
-        return DemoSettings(seed=self.seed, scale=self.scale, day=day)
-
-    def countries(self, day: int) -> list[Record]:
-        """The ``/v3.1/all`` payload on ``day``."""
-        from glueflake.demo_api import countries
-
-        return list(countries(day))
-
-    def customers(self, day: int, updated_since: datetime | None = None) -> list[Record]:
-        """Customers on ``day`` with ``updated_at >= updated_since``."""
-        from glueflake.demo_api import iter_customers
-
-        return list(iter_customers(self._settings(day), updated_since))
-
-    def orders(self, day: int, updated_since: datetime | None = None) -> list[Record]:
-        """Orders on ``day`` with ``updated_at >= updated_since``."""
-        from glueflake.demo_api import iter_orders
-
-        return list(iter_orders(self._settings(day), updated_since))
-
-
-def default_shop(scale: int = 2_000, reference_day: int = 300) -> Shop:
-    """The demo API's generator when available, else the synthetic one."""
-    if os.environ.get("GLUEFLAKE_DBT_FIXTURE_SOURCE", "") != "synthetic":
-        try:
-            import glueflake.demo_api  # noqa: F401
-        except ImportError:
-            pass
-        else:
-            return DemoApiShop(scale=scale)
-    return SyntheticShop(scale=scale, reference_day=reference_day)
-
-
 def _since(records: list[Record], updated_since: datetime | None) -> list[Record]:
     if updated_since is None:
         return records
     cutoff = _iso(updated_since)
     return [r for r in records if r["updated_at"] >= cutoff]
-
-
-@dataclass
-class LandingWriter:
-    """Writes records into the landing tables as the loader would.
-
-    Attributes:
-        db_path: The DuckDB file.
-        files_written: Lake-style file names written so far, per table.
-    """
-
-    db_path: Path
-    files_written: dict[str, list[str]] = field(default_factory=dict)
-
-    def create_tables(self) -> None:
-        """Create the landing schema and tables per docs/contracts.md (idempotent)."""
-        with duckdb.connect(str(self.db_path)) as con:
-            con.execute(f"create schema if not exists {LANDING_SCHEMA}")
-            for table in TABLES:
-                con.execute(
-                    f"""
-                    create table if not exists {LANDING_SCHEMA}.{table} (
-                        record json,
-                        _file_name varchar,
-                        _file_row_number bigint,
-                        _file_last_modified timestamptz,
-                        _run_id varchar,
-                        _loaded_at timestamptz
-                    )
-                    """
-                )
-
-    def write_file(
-        self,
-        table: str,
-        records: Sequence[Record],
-        *,
-        run_id: str,
-        loaded_at: datetime,
-        ingest_date: date,
-    ) -> str:
-        """Insert one "file" of records; returns its lake key."""
-        source, entity = table.split("__")
-        seq = len(self.files_written.setdefault(table, []))
-        file_name = (
-            f"raw/{source}/{entity}/ingest_date={ingest_date:%Y-%m-%d}/{run_id}-{seq:05d}.ndjson.gz"
-        )
-        # One statement per file (executemany is far too slow for thousands of rows).
-        with duckdb.connect(str(self.db_path)) as con:
-            con.execute(
-                f"""
-                insert into {LANDING_SCHEMA}.{table}
-                select
-                    cast(lines.record as json),
-                    $file_name,
-                    lines.row_number,
-                    $modified,
-                    $run_id,
-                    $loaded_at
-                from (
-                    select
-                        unnest($records::varchar[]) as record,
-                        unnest(range(1, len($records::varchar[]) + 1)) as row_number
-                ) as lines
-                """,
-                {
-                    "records": [json.dumps(r) for r in records],
-                    "file_name": file_name,
-                    "modified": loaded_at - timedelta(seconds=5),
-                    "run_id": run_id,
-                    "loaded_at": loaded_at,
-                },
-            )
-        self.files_written[table].append(file_name)
-        return file_name
-
-    def count(self, table: str) -> int:
-        """Rows in a landing table."""
-        with duckdb.connect(str(self.db_path)) as con:
-            row = con.execute(f"select count(*) from {LANDING_SCHEMA}.{table}").fetchone()
-        return int(row[0]) if row else 0
-
-
-def _chunks(records: list[Record], size: int) -> Iterable[list[Record]]:
-    for start in range(0, len(records), size):
-        yield records[start : start + size]
-
-
-@dataclass(frozen=True)
-class LoadedDay:
-    """What one simulated extract+load put into the landing tables.
-
-    Attributes:
-        day: The simulated day.
-        records: Records written per table, duplicates included.
-        loaded_at: The load timestamp used.
-    """
-
-    day: int
-    records: dict[str, list[Record]]
-    loaded_at: datetime
-
-
-def load_day(
-    writer: LandingWriter,
-    shop: Shop,
-    day: int,
-    *,
-    previous_day: int | None = None,
-    loaded_at: datetime | None = None,
-) -> LoadedDay:
-    """Simulate one pipeline run for ``day`` into the landing tables.
-
-    The first run extracts everything; a later run extracts records updated since
-    the start of ``previous_day`` (an overlapping window, as a careful incremental
-    extract does), so unchanged records from that day arrive again. Orders are
-    split into files of 500 whose boundaries overlap by 25 records, so the same
-    order also appears twice inside one run.
-
-    Args:
-        writer: Landing writer for the target DuckDB file.
-        shop: Record generator.
-        day: Simulated day to extract.
-        previous_day: Day of the previous run; None for a first, full extract.
-        loaded_at: Load timestamp (defaults to now).
-
-    Returns:
-        What was written.
-    """
-    writer.create_tables()
-    loaded_at = loaded_at or datetime.now(UTC)
-    run_id = f"run{day:04d}-{int(loaded_at.timestamp())}"
-    since = None if previous_day is None else day_start(previous_day)
-    ingest = day_date(day)
-    written: dict[str, list[Record]] = {table: [] for table in TABLES}
-
-    countries = shop.countries(day)
-    writer.write_file(TABLES[0], countries, run_id=run_id, loaded_at=loaded_at, ingest_date=ingest)
-    written[TABLES[0]].extend(countries)
-
-    customers = shop.customers(day, since)
-    for chunk in _chunks(customers, 1_000):
-        writer.write_file(TABLES[1], chunk, run_id=run_id, loaded_at=loaded_at, ingest_date=ingest)
-        written[TABLES[1]].extend(chunk)
-
-    orders = shop.orders(day, since)
-    for start in range(0, len(orders), 500):
-        chunk = orders[max(0, start - 25) : start + 500]
-        writer.write_file(TABLES[2], chunk, run_id=run_id, loaded_at=loaded_at, ingest_date=ingest)
-        written[TABLES[2]].extend(chunk)
-    return LoadedDay(day=day, records=written, loaded_at=loaded_at)
