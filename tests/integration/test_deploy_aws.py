@@ -149,7 +149,12 @@ def test_deploy_creates_the_stack_and_uploads_the_artefacts(
         "Service": "glue.amazonaws.com"
     }
     policies = set(iam.list_role_policies(RoleName="glueflake-extract-role")["PolicyNames"])
-    assert policies == {"lake-read-write", "scripts-read", "logs-and-metrics"}
+    assert policies == {
+        "lake-read-write",
+        "scripts-read",
+        "read-glueflake-secrets",
+        "logs-and-metrics",
+    }
     lake_policy = iam.get_role_policy(
         RoleName="glueflake-extract-role", PolicyName="lake-read-write"
     )
