@@ -12,6 +12,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from glueflake.config import ConfigError, PipelineConfig, load_config
 
@@ -63,7 +64,8 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except (ConfigError, UserError, PipelineError) as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        # The message may hold brackets (JSON, paths): never read it as markup.
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
 
 
