@@ -391,11 +391,17 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> P
     apply_env_overrides(raw, env, problems, origins)
     _resolve_secrets(raw, env, problems)
     raw["base_dir"] = path.resolve().parent
-    if not problems:
-        try:
-            return PipelineConfig.model_validate(raw)
-        except ValidationError as exc:
-            problems.extend(_describe(err, origins) for err in exc.errors())
+    # Validate even after a problem above, so every bad field is named at once (a
+    # missing base_url is why a key looks required); skip the fields already named.
+    named = {problem.split(": ", 1)[0] for problem in problems}
+    try:
+        config = PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        described = (_describe(err, origins) for err in exc.errors())
+        problems.extend(d for d in described if d.split(": ", 1)[0] not in named)
+    else:
+        if not problems:
+            return config
     raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(f"  {p}" for p in problems))
 
 
