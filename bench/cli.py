@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench.machine import machine_info, machine_line
+from bench.machine import load_average, machine_info, machine_line
 from bench.procs import REPO
 from bench.report import notes, ratios, table, to_json, write_json
 from bench.runner import Options, run_all
@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         console = Console(width=150)
     err = Console(stderr=True)
     machine = machine_info()
+    machine["load_average_start"] = load_average()
     console.print(f"[bold]glueflake bench[/bold]  machine: {machine_line(machine)}")
+    console.print(f"load average at start (1/5/15 min): {machine['load_average_start']}")
     console.print(
         f"scale {options.scale:,} orders, repeat {options.repeat}"
         + (f", e2e also at {options.e2e_scale:,}" if options.e2e_scale else "")
@@ -87,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
             console.print(table(suite))
             for line in notes(suite):
                 console.print(f"  {line}")
+        machine["load_average_end"] = load_average()
+        console.print(
+            f"load average at end (1/5/15 min): {machine['load_average_end']} "
+            f"on {machine['cores']} cores"
+        )
         figures = ratios(suites)
         line = ratios_line(figures)
         options_dict = {k: str(v) for k, v in dataclasses.asdict(options).items()}

@@ -39,6 +39,15 @@ def machine_info() -> dict[str, str | int | float]:
     }
 
 
+def load_average() -> str:
+    """The 1/5/15-minute load averages: a busy machine makes every figure noisier."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "n/a"
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
 def machine_line(info: dict[str, str | int | float]) -> str:
     """One line for the header: ``2 cores, 23.5 GiB, Intel Xeon ..., Linux ..., Python 3.11``."""
     return (

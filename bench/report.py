@@ -142,7 +142,15 @@ def table(suite: Suite) -> Table:
             None,
             changed,
         )
-        row("", "dbt of order models, day+1 (info)", "incremental_dbt_s", None, None, None, changed)
+        row(
+            "",
+            "dbt of order models, day+1 (info)",
+            "incremental_dbt_s",
+            "incremental_dbt",
+            None,
+            None,
+            changed,
+        )
     return t
 
 
