@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -111,3 +112,17 @@ def test_dbt_output_paths_come_from_the_config_relative_to_its_folder(tmp_path: 
     settings = dbt_settings(moved)
     assert settings.resolved_target_path == (tmp_path / "out" / "t").resolve()
     assert settings.resolved_log_path == Path("/var/tmp/l")
+
+
+def test_status_names_each_entity_s_last_load_when_they_differ() -> None:
+    same = datetime(2026, 3, 1, 10, 0, 0, tzinfo=UTC)
+    report = StatusReport(
+        "lake",
+        "warehouse",
+        [EntityStatus(s, e, last_loaded_at=same) for s, e, _ in ENTITIES],
+    )
+    assert "last load (UTC): 2026-03-01 10:00:00" in _render(report)
+    report.entities[-1].last_loaded_at = None
+    text = _render(report)
+    assert "last load (UTC) shop.customers: 2026-03-01 10:00:00" in text
+    assert "last load (UTC) shop.orders: never" in text
