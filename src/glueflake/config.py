@@ -34,6 +34,7 @@ DEMO_BASE_URL = "demo"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SECRET_FIELDS = frozenset({"key", "token", "password", "private_key_passphrase"})
+_INLINE_SECRET = "secrets must be written as ${ENV_VAR}, not inline"
 # Placeholder values the demo API gets when its key variable is unset: one per
 # variable and process, so every source that names the variable shares it.
 _EPHEMERAL: dict[str, str] = {}
@@ -362,12 +363,24 @@ class PipelineConfig(_Model):
 # --- loading ------------------------------------------------------------------------
 
 
-def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> PipelineConfig:
+def load_config(
+    path: Path | str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    resolve_secrets: bool = True,
+) -> PipelineConfig:
     """Read, override from the environment, resolve secrets and validate a config file.
 
     Args:
         path: the YAML file.
         environ: environment to read overrides and secrets from (default os.environ).
+        resolve_secrets: resolve each ``${ENV_VAR}`` secret (an unset variable is an
+            error). False is for commands that need no credential (rendering SQL):
+            no secret is read from the environment; the optional Snowflake secrets
+            (``warehouse.password``, ``warehouse.private_key_passphrase``) are left
+            None and a source's auth secret, which its auth type requires, is an empty
+            `SecretStr`, so such a config can authenticate nowhere. A secret written
+            inline is refused either way.
 
     Returns:
         The validated configuration.
@@ -389,7 +402,7 @@ def load_config(path: Path | str, environ: Mapping[str, str] | None = None) -> P
     problems: list[str] = []
     origins: dict[str, str] = {}
     apply_env_overrides(raw, env, problems, origins)
-    _resolve_secrets(raw, env, problems)
+    _resolve_secrets(raw, env, problems, resolve=resolve_secrets)
     raw["base_dir"] = path.resolve().parent
     # Validate even after a problem above, so every bad field is named at once (a
     # missing base_url is why a key looks required); skip the fields already named.
@@ -436,7 +449,9 @@ def apply_env_overrides(
             origins[".".join(keys)] = name
 
 
-def _resolve_secrets(raw: Any, environ: Mapping[str, str], problems: list[str]) -> None:
+def _resolve_secrets(
+    raw: Any, environ: Mapping[str, str], problems: list[str], *, resolve: bool = True
+) -> None:
     sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
     demo_sources = {
         name
@@ -452,7 +467,15 @@ def _resolve_secrets(raw: Any, environ: Mapping[str, str], problems: list[str]) 
             if isinstance(value, dict):
                 walk(value, where)
             elif key in _SECRET_FIELDS and value is not None:
-                node[key] = _secret_value(value, where, environ, demo_sources, problems)
+                if resolve:
+                    node[key] = _secret_value(value, where, environ, demo_sources, problems)
+                elif not _ENV_REF.match(str(value)):
+                    problems.append(f"{'.'.join(where)}: {_INLINE_SECRET}")
+                    node[key] = None
+                else:
+                    # Unresolved: None where the field is optional (the warehouse's),
+                    # an empty secret where the auth type requires one (a source's).
+                    node[key] = "" if where[0] == "sources" else None
 
     walk(raw, ())
 
@@ -467,7 +490,7 @@ def _secret_value(
     field = ".".join(loc)
     ref = _ENV_REF.match(str(value))
     if not ref:
-        problems.append(f"{field}: secrets must be written as ${{ENV_VAR}}, not inline")
+        problems.append(f"{field}: {_INLINE_SECRET}")
         return None
     var = ref.group(1)
     if environ.get(var):
