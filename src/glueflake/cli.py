@@ -224,10 +224,15 @@ def snowflake_render(
     out_dir: ScriptsDirOpt = Path("snowflake"),
     dbt_role: DbtRoleOpt = "GLUEFLAKE_TRANSFORMER",
 ) -> None:
-    """Write snowflake/*.sql (integration, stage and tables, roles, pipes) from config."""
+    """Write snowflake/*.sql (integration, stage and tables, roles, pipes) from config.
+
+    Needs no credential: ``${ENV}`` secrets are not resolved (inline ones are refused).
+    """
     from glueflake.deploy.snowflake import render
 
-    paths = _call(lambda: render(_config(config), out_dir, dbt_role=dbt_role))
+    paths = _call(
+        lambda: render(load_config(config, resolve_secrets=False), out_dir, dbt_role=dbt_role)
+    )
     for path in paths:
         out.print(f"wrote {path}")
 
