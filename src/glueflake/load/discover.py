@@ -201,6 +201,29 @@ def object_sha256(store: ObjectStore, key: str) -> str:
     return digest.hexdigest()
 
 
+def list_entity(
+    store: ObjectStore, source: str, entity: str
+) -> tuple[list[Manifest], dict[str, ObjectInfo]]:
+    """List an entity's lake objects once: its manifests (oldest first) and other objects.
+
+    For a warehouse whose load record is built from the manifests (Snowflake's load
+    metadata knows no etags), before `classify`; `plan_entity` is both steps in one.
+
+    Returns:
+        The committed manifests, and every other object under the entity's prefix by key.
+    """
+    listing: dict[str, ObjectInfo] = {}
+    manifest_keys: list[str] = []
+    mprefix = manifests_prefix(source, entity)
+    for info in store.list(entity_prefix(source, entity)):
+        if info.key.startswith(mprefix):
+            if info.key.endswith(".json"):
+                manifest_keys.append(info.key)
+        else:
+            listing[info.key] = info
+    return [read_manifest(store, key) for key in sorted(manifest_keys)], listing
+
+
 def plan_entity(
     store: ObjectStore,
     source: str,
@@ -225,16 +248,7 @@ def plan_entity(
     Returns:
         The entity's plan.
     """
-    listing: dict[str, ObjectInfo] = {}
-    manifest_keys: list[str] = []
-    mprefix = manifests_prefix(source, entity)
-    for info in store.list(entity_prefix(source, entity)):
-        if info.key.startswith(mprefix):
-            if info.key.endswith(".json"):
-                manifest_keys.append(info.key)
-        else:
-            listing[info.key] = info
-    manifests = [read_manifest(store, key) for key in sorted(manifest_keys)]
+    manifests, listing = list_entity(store, source, entity)
     plan = classify(
         source,
         entity,
