@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/glueflake run
 
 test: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	mkdir -p .glueflake
