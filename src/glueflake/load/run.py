@@ -4,7 +4,7 @@ DuckDB is built in. Snowflake lives in ``glueflake.load.snowflake`` (its own
 engineer's module), imported only when configured, and is expected to offer
 ``run_snowflake_load(cfg, *, only, force, progress)`` returning a summary with
 ``aborted`` and ``__rich__`` (`LoadSummary` fits), and optionally
-``snowflake_status(cfg, *, orphan_grace)``.
+``snowflake_status(cfg, *, orphan_grace, only)``.
 """
 
 from __future__ import annotations
@@ -65,10 +65,11 @@ def lake_status(
         only: ``source`` or ``source.entity`` names; None for all.
 
     Returns:
-        A printable report (`glueflake.load.status.StatusReport` on DuckDB).
+        A printable report (`glueflake.load.status.StatusReport`).
     """
     if cfg.warehouse.type == "snowflake":
-        return snowflake_function("snowflake_status")(cfg, orphan_grace=orphan_grace)
+        status = snowflake_function("snowflake_status")
+        return status(cfg, orphan_grace=orphan_grace, only=only)
     from glueflake.load.status import duckdb_status
 
     return duckdb_status(cfg, orphan_grace=orphan_grace, only=only)

@@ -41,6 +41,13 @@ from glueflake.load.typing import FileOutcome, FileStatus
 
 #: Snowflake accepts at most 1,000 names in one FILES = (...) list.
 FILES_PER_COPY = 1000
+#: COPY_HISTORY (and LOAD_HISTORY) keep 14 days; queries start a little inside that.
+HISTORY_WINDOW = timedelta(days=14) - timedelta(hours=1)
+#: The load-history columns read, as COPY_HISTORY and LOAD_HISTORY both name them.
+HISTORY_COLUMNS = (
+    "file_name, status, row_count, row_parsed, first_error_message, "
+    "first_error_line_number, last_load_time"
+)
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -77,7 +84,7 @@ class EntityResult:
 
 
 class CopyStrategy(Protocol):
-    """How a batch of committed files gets COPY'd into a landing table."""
+    """How committed files get COPY'd into a landing table, and where that is recorded."""
 
     def copy(
         self,
@@ -89,6 +96,16 @@ class CopyStrategy(Protocol):
         force: bool,
     ) -> list[dict[str, Any]]:
         """Load `files`, returning Snowflake's COPY result rows (lower-case keys)."""
+        ...
+
+    def load_history(
+        self, cursor: Any, objects: SnowflakeObjects, entity: EntityObjects, since: datetime
+    ) -> list[dict[str, Any]]:
+        """The entity's per-file load records since `since`, one row per load.
+
+        Rows have `HISTORY_COLUMNS` as lower-case keys; ``file_name`` may be the lake
+        key, a stage-relative path or a URL ending in the key.
+        """
         ...
 
 
@@ -120,6 +137,12 @@ class JsonCopy:
             rows.extend(_result_rows(cursor))
         return rows
 
+    def load_history(
+        self, cursor: Any, objects: SnowflakeObjects, entity: EntityObjects, since: datetime
+    ) -> list[dict[str, Any]]:
+        """COPY_HISTORY of the landing table: bulk COPY and Snowpipe loads alike."""
+        return copy_history(cursor, objects, entity, since)
+
 
 class LinesCopy:
     """Offline stand-in for fakesnow 0.11, which has no JSON file format in COPY INTO.
@@ -131,6 +154,10 @@ class LinesCopy:
     last-modified time and run id, and the staging table is emptied. What it does not
     exercise: the JSON file format, METADATA$ columns inside a COPY transformation,
     and ON_ERROR other than ABORT_STATEMENT (a bad line fails the file's statement).
+
+    Its load metadata is that of the COPYs into the lines table, read from
+    ``INFORMATION_SCHEMA.LOAD_HISTORY`` (a real Snowflake view for bulk COPY, and the
+    table fakesnow 0.11 records its COPYs in; it has no COPY_HISTORY()).
     """
 
     DELIMITER = "\x1f"
@@ -192,10 +219,44 @@ class LinesCopy:
                 cursor.execute(f"delete from {lines}")
         return rows
 
+    def load_history(
+        self, cursor: Any, objects: SnowflakeObjects, entity: EntityObjects, since: datetime
+    ) -> list[dict[str, Any]]:
+        """LOAD_HISTORY of the lines table.
+
+        Every line COPY'd there moved to the landing table in the same transaction, so
+        its row counts are the landing table's.
+        """
+        cursor.execute(
+            f"select {HISTORY_COLUMNS} from {objects.database}.information_schema.load_history "
+            f"where schema_name = {Literal(str(objects.schema))} "
+            f"and table_name = {Literal(f'{entity.table.parts[-1]}__LINES')} "
+            f"and last_load_time >= {Literal(since.astimezone(UTC).isoformat())}::timestamp_tz"
+        )
+        return _result_rows(cursor)
+
 
 def _result_rows(cursor: Any) -> list[dict[str, Any]]:
     names = [d[0].lower() for d in cursor.description or []]
     return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
+
+
+def copy_history(
+    cursor: Any, objects: SnowflakeObjects, entity: EntityObjects, start: datetime
+) -> list[dict[str, Any]]:
+    """``INFORMATION_SCHEMA.COPY_HISTORY`` rows of the entity's landing table since `start`.
+
+    The table function covers bulk COPY and Snowpipe loads for the last 14 days (`start`
+    must lie inside them); ``file_name`` is the path relative to the stage, here the lake
+    key. Rows have `HISTORY_COLUMNS` as lower-case keys.
+    """
+    when = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000")
+    cursor.execute(
+        f"select {HISTORY_COLUMNS} from table({objects.database}.information_schema."
+        f"copy_history(table_name => {Literal(str(entity.table))}, "
+        f"start_time => to_timestamp_ltz({Literal(when)})))"
+    )
+    return _result_rows(cursor)
 
 
 def committed_files(store: ObjectStore, source: str, entity: str) -> list[CommittedFile]:
@@ -348,16 +409,10 @@ def wait_for_pipe(
     files = _check_files(store, list(wanted.values()), result, force=False)
     pending = {f.key for f in files}
     deadline = clock() + timeout
-    start = (oldest - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S +0000")
+    start = oldest - timedelta(hours=1)
     cursor = conn.cursor()
     while pending:
-        cursor.execute(
-            "select file_name, status, row_count, row_parsed, first_error_message, "
-            "first_error_line_number from table(information_schema.copy_history("
-            f"table_name => '{entity.table}', "
-            f"start_time => to_timestamp_ltz({Literal(start)})))"
-        )
-        for row in _result_rows(cursor):
+        for row in copy_history(cursor, objects, entity, start):
             key = _match_key(row.get("file_name"), pending)
             if key is None or str(row.get("status", "")).lower() == "load in progress":
                 continue
@@ -512,3 +567,16 @@ def run_snowflake_load(
             conn.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def __getattr__(name: str) -> Any:
+    """``snowflake_status``, imported on first use from `glueflake.load.snowflake_status`.
+
+    `glueflake status` finds it here (through `glueflake.load.run`); its module builds
+    on this one, so it cannot be imported at the top.
+    """
+    if name == "snowflake_status":
+        from glueflake.load.snowflake_status import snowflake_status
+
+        return snowflake_status
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
