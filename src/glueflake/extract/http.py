@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -48,18 +50,63 @@ class Page:
     records: list[Any]
 
 
+class LazyTLSTransport(httpx.BaseTransport):
+    """httpx's own transport, with its TLS set-up deferred to the first ``https`` request.
+
+    `httpx.Client` builds a verifying SSL context (the CA bundle parsed) when it is
+    made, even for a plain-``http`` API; that costs 0.3-0.4 s of CPU, about as much as
+    fetching 200 pages of 1,000 orders over loopback. Here plain-``http`` requests go
+    through a transport whose SSL context has no CA certificates (it is never used for
+    ``http``; were it ever used, verification would fail, never pass), and the
+    verifying transport is made on the first ``https`` request, so TLS is verified
+    exactly as httpx's default does.
+    """
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        """Transports with these pool limits, made on first use of each scheme."""
+        self._limits = limits
+        self._lock = threading.Lock()
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+
+    def _for(self, scheme: str) -> httpx.HTTPTransport:
+        if scheme == "https":
+            if self._tls is None:
+                with self._lock:
+                    if self._tls is None:
+                        self._tls = httpx.HTTPTransport(limits=self._limits)
+            return self._tls
+        if self._plain is None:
+            with self._lock:
+                if self._plain is None:
+                    unverifiable = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no CA: fails closed
+                    self._plain = httpx.HTTPTransport(verify=unverifiable, limits=self._limits)
+        return self._plain
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the transport for the request's scheme."""
+        return self._for(request.url.scheme).handle_request(request)
+
+    def close(self) -> None:
+        """Close whichever transports were made."""
+        for transport in (self._plain, self._tls):
+            if transport is not None:
+                transport.close()
+
+
 def make_client(source: Source, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """An HTTP/1.1 keep-alive client for one source: auth, headers, timeouts, pool size."""
     headers = {"User-Agent": f"glueflake/{__version__}", "Accept": "application/json"}
     headers.update(source.headers)
     pool = source.concurrency + 1
+    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
     return httpx.Client(
         auth=build_auth(source.auth),
         headers=headers,
         timeout=httpx.Timeout(source.timeout),
-        limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+        limits=limits,
         follow_redirects=True,
-        transport=transport,
+        transport=transport if transport is not None else LazyTLSTransport(limits),
     )
 
 
