@@ -8,9 +8,10 @@ from datetime import date
 from pathlib import Path
 
 import orjson
+import pytest
 
-from glueflake.extract.writer import BatchWriter
-from glueflake.lake import LocalStore, list_manifests, parse_data_key
+from glueflake.extract.writer import BatchWriter, ndjson_block
+from glueflake.lake import LocalStore, ObjectInfo, list_manifests, parse_data_key
 
 
 def _lines(start: int, stop: int) -> list[bytes]:
@@ -107,3 +108,69 @@ def test_deferred_payload_that_changed_is_written(tmp_path: Path) -> None:
     writer.add(_lines(0, 3))
     manifest = writer.finish(skip_if_payload="0" * 64)
     assert manifest is not None and manifest.records == 3
+
+
+def test_ndjson_block_is_the_per_record_serialization() -> None:
+    from glueflake.extract import writer as w
+
+    pages: list[list[object]] = [
+        [{"id": 1, "items": [{"q": 1}, {"q": 2}]}, {"id": 2, "s": 'a\nb},{"x":1}'}],
+        [{"only": None}],
+        [1, "x", [2, {"c": 1.5}]],
+        [["a", w._SEP, "b"], {"k": w._SEP}],  # a record holding the separator: falls back
+        [],
+    ]
+    for records in pages:
+        expected = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records)
+        assert ndjson_block(records) == expected
+
+
+def test_blocks_straddling_files_split_on_record_boundaries(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    writer = _writer(store, cursor_field="id")
+    for start in (0, 13):
+        records = [{"id": i} for i in range(start, start + 13)]
+        writer.add_block(ndjson_block(records), len(records), [r["id"] for r in records])
+    writer.finish()
+    manifests = list(list_manifests(store, "s", "e"))
+    assert [m.records for m in manifests] == [10, 10, 6]
+    assert [(m.cursor.min, m.cursor.max) for m in manifests if m.cursor] == [
+        ("0", "9"),
+        ("10", "19"),
+        ("20", "25"),
+    ]
+    ids = [
+        orjson.loads(line)["id"]
+        for m in manifests
+        for line in gzip.decompress(store.get(m.files[0].key)).splitlines()
+    ]
+    assert ids == list(range(26))
+
+
+class _FailingStore(LocalStore):
+    def put(self, key: str, data: bytes, *, overwrite: bool = False) -> ObjectInfo:
+        if key.endswith(".ndjson.gz") and "-00002" in key:
+            raise OSError("disk full")
+        return super().put(key, data, overwrite=overwrite)
+
+
+def test_a_writer_thread_error_reaches_the_caller(tmp_path: Path) -> None:
+    store = _FailingStore(tmp_path)
+    writer = _writer(store)
+    with pytest.raises(OSError, match="disk full"):
+        for start in range(0, 200, 5):
+            writer.add(_lines(start, start + 5))
+        writer.finish()
+    writer.discard()
+    # the file completed before the failure is committed, nothing after it
+    assert [m.seq for m in list_manifests(store, "s", "e")] == [1]
+
+
+def test_discard_commits_completed_files_and_drops_the_one_in_progress(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    writer = _writer(store)
+    writer.add(_lines(0, 15))
+    writer.discard()
+    manifests = list(list_manifests(store, "s", "e"))
+    assert [(m.seq, m.records, m.final) for m in manifests] == [(1, 10, False)]
+    assert len(list(store.list("raw/s/e/ingest_date="))) == 1

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import httpx
-import orjson
 
 from glueflake.config import Endpoint, PipelineConfig, Source
 from glueflake.extract.demo import source_base_url
@@ -23,7 +22,7 @@ from glueflake.extract.pages import iter_pages
 from glueflake.extract.pagination import make_paginator
 from glueflake.extract.progress import EndpointProgress, ExtractProgress
 from glueflake.extract.summary import EntityResult, ExtractSummary
-from glueflake.extract.writer import BatchWriter
+from glueflake.extract.writer import BatchWriter, ndjson_block
 from glueflake.lake.layout import new_run_id
 from glueflake.lake.manifest import latest_manifest
 from glueflake.lake.store import ObjectStore, open_store
@@ -78,7 +77,6 @@ def _extract_endpoint(
     )
     fetch = PageFetcher(client, source, where=where, records_path=endpoint.records, sleep=ctx.sleep)
     start = httpx.URL(base_url + endpoint.path).copy_merge_params(params)
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     try:
         for page in iter_pages(
             fetch, make_paginator(endpoint.pagination, where), start, window=source.concurrency
@@ -87,7 +85,7 @@ def _extract_endpoint(
             cursors = None
             if tracker is not None:
                 records, cursors = tracker.filter(records)
-            writer.add([dumps(r, option=newline) for r in records], cursors)
+            writer.add_block(ndjson_block(records), len(records), cursors)
             result.pages += 1
             task.advance(len(page.records))
     except BaseException:
