@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lake_builder import (
     LakeBuilder,
+    Line,
     lake_store,
     landing_count,
     ledger,
@@ -102,7 +104,7 @@ def test_loading_twice_loads_each_file_once_and_the_second_run_is_a_no_op(
     assert len(ledger(cfg)) == 3
 
 
-BAD_FILE = [order(1), order(2), '{"id": 3, "status": ', order(4)]
+BAD_FILE: list[Line] = [order(1), order(2), '{"id": 3, "status": ', order(4)]
 
 
 def test_malformed_line_under_continue_loads_good_rows_and_rejects_the_bad_one(
@@ -353,3 +355,100 @@ def test_bad_landing_schema_name_is_refused(tmp_path: Path) -> None:
     LakeBuilder(lake_store(cfg)).extract(orders(0, 1))
     with pytest.raises(LoadError, match=r"warehouse\.landing_schema"):
         run_load(cfg)
+
+
+# --- the single pass and its fall-back to the staged path ------------------------------
+
+
+@pytest.fixture
+def single_pass(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, per entity load, whether the single pass took it (True) or fell back."""
+    from glueflake.load import duckdb_loader
+
+    taken: list[bool] = []
+    original = duckdb_loader._load_clean
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        outcomes = original(*args, **kwargs)
+        taken.append(outcomes is not None)
+        return outcomes
+
+    monkeypatch.setattr(duckdb_loader, "_load_clean", spy)
+    return taken
+
+
+def test_clean_files_load_in_one_pass_with_their_line_numbers(
+    cfg: PipelineConfig, lake: LakeBuilder, single_pass: list[bool]
+) -> None:
+    spaced = ['  {"id": 7}', '\t{"id": 8}']  # JSON whitespace before the object is fine
+    manifest = lake.extract(orders(0, 3), spaced, orders(3, 1))
+    summary = run_load(cfg)
+    assert single_pass == [True] and summary.rows_loaded == 6
+    rows = query(
+        cfg,
+        "select _file_name, _file_row_number, record::varchar, _run_id "
+        "from landing.shop__orders order by _file_name, _file_row_number",
+    )
+    keys = [f.key for f in manifest.files]
+    assert [(r[0], r[1]) for r in rows] == [
+        (keys[0], 1),
+        (keys[0], 2),
+        (keys[0], 3),
+        (keys[1], 1),
+        (keys[1], 2),
+        (keys[2], 1),
+    ]
+    assert [r[2] for r in rows[3:5]] == spaced  # the line as written
+    assert {r[3] for r in rows} == {manifest.run_id}
+    assert {v[:4] for v in ledger(cfg).values()} == {
+        ("LOADED", 3, 3, 0),
+        ("LOADED", 2, 2, 0),
+        ("LOADED", 1, 1, 0),
+    }
+
+
+@pytest.mark.parametrize(
+    ("lines", "records"),
+    [
+        (orders(0, 5), 4),  # one line more than the manifest says
+        (orders(0, 5), 6),  # one line fewer
+        ([order(1), "", order(2)], 2),  # a blank line (not a record, not a reject)
+    ],
+    ids=["more-lines", "fewer-lines", "blank-line"],
+)
+def test_a_file_whose_lines_disagree_with_its_manifest_takes_the_staged_path(
+    cfg: PipelineConfig,
+    lake: LakeBuilder,
+    single_pass: list[bool],
+    lines: list[Any],
+    records: int,
+) -> None:
+    run_id = new_run_id()
+    clean = lake.write_file(orders(100, 3), run_id=run_id)
+    odd = lake.write_file(lines, run_id=run_id, records=records)
+    lake.commit([clean, odd], run_id=run_id)
+    run_load(cfg)
+    assert single_pass == [False]
+    numbers = query(
+        cfg,
+        "select _file_name, list(_file_row_number order by _file_row_number) "
+        "from landing.shop__orders group by 1",
+    )
+    expected = {clean.key: [1, 2, 3], odd.key: [n for n, x in enumerate(lines, 1) if x]}
+    assert dict(numbers) == expected  # each row once, numbered as the staged path does
+
+
+def test_a_bad_file_in_a_later_batch_rolls_back_the_earlier_batches_of_the_single_pass(
+    cfg: PipelineConfig,
+    lake: LakeBuilder,
+    single_pass: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from glueflake.load import duckdb_loader
+
+    monkeypatch.setattr(duckdb_loader, "BATCH_FILES", 1)
+    lake.extract(orders(0, 4), orders(4, 4), BAD_FILE)
+    summary = run_load(cfg)
+    assert single_pass == [False]
+    assert summary.rows_loaded == 11 and landing_count(cfg) == 11  # no row twice
+    assert len(rejects(cfg)) == 1

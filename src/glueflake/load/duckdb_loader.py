@@ -33,6 +33,7 @@ from glueflake.errors import LoadError
 from glueflake.lake import ObjectStore, new_run_id, open_store
 from glueflake.load.bulk import insert_rows
 from glueflake.load.crashpoint import AFTER_DATA_INSERT, crash_point
+from glueflake.load.direct import CleanInput, NotClean, insert_clean
 from glueflake.load.discover import DEFAULT_ORPHAN_GRACE, EntityPlan, PendingFile, plan_entity
 from glueflake.load.ledger import (
     LedgerRow,
@@ -161,6 +162,104 @@ def load_entity(
         result.seconds = time.perf_counter() - started
         return result
     task = bar.add_task(f"{source}.{entity}", total=len(plan.pending)) if bar else None
+    outcomes = _load_clean(con, cfg, store, plan, fqn, load_id, bar, task)
+    if outcomes is None:
+        if bar is not None and task is not None:
+            bar.reset(task)
+        outcomes = _load_staged(con, cfg, store, plan, fqn, load_id, result, bar, task)
+        if outcomes is None:  # aborted
+            result.seconds = time.perf_counter() - started
+            return result
+    for outcome in outcomes.values():
+        result.rows_loaded += outcome.rows_loaded
+        result.rows_rejected += outcome.rows_rejected
+        if outcome.status in (FileStatus.LOADED, FileStatus.PARTIALLY_LOADED):
+            result.files_loaded += 1
+        elif outcome.status is FileStatus.SKIPPED:
+            result.files_skipped += 1
+        else:
+            result.files_failed += 1
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _load_clean(
+    con: duckdb.DuckDBPyConnection,
+    cfg: PipelineConfig,
+    store: ObjectStore,
+    plan: EntityPlan,
+    fqn: str,
+    load_id: str,
+    bar: Progress | None,
+    task: object,
+) -> dict[int, FileOutcome] | None:
+    """The single pass (see `direct`): every pending file straight into landing.
+
+    Returns:
+        Every file's outcome (all LOADED), committed; or None, with nothing written,
+        when a file is not clean (the staged path then sorts it out).
+    """
+    loaded_at = datetime.now(UTC)
+    outcomes = {
+        fi: FileOutcome(p.file.key, FileStatus.LOADED, p.file.records, p.file.records, 0)
+        for fi, p in enumerate(plan.pending)
+    }
+    try:
+        with _transaction(con):
+            ensure_landing_table(con, cfg, fqn)
+            forget_files(con, fqn, plan.table, [p.file.key for p in plan.pending if p.reload])
+            for _, batch in _batches(plan.pending):
+                with local_files(store, [p.file.key for p in batch]) as paths:
+                    inputs = [
+                        CleanInput(
+                            p.file.key,
+                            paths[p.file.key],
+                            p.file.records,
+                            p.info.last_modified,
+                            p.file.run_id,
+                        )
+                        for p in batch
+                    ]
+                    insert_clean(con, fqn, inputs, loaded_at)
+                if bar is not None and task is not None:
+                    bar.advance(task, len(batch))  # type: ignore[arg-type]
+            crash_point(AFTER_DATA_INSERT)
+            record_files(
+                con,
+                plan.table,
+                (_ledger_row(outcomes[fi], p) for fi, p in enumerate(plan.pending)),
+                load_id=load_id,
+                loaded_at=loaded_at,
+            )
+    except NotClean:
+        return None
+    return outcomes
+
+
+def _ledger_row(outcome: FileOutcome, pending: PendingFile) -> LedgerRow:
+    return LedgerRow(
+        outcome=outcome,
+        manifest_key=pending.file.manifest_key,
+        etag=pending.info.etag,
+        sha256=pending.file.sha256,
+        bytes=pending.info.size,
+        run_id=pending.file.run_id,
+    )
+
+
+def _load_staged(
+    con: duckdb.DuckDBPyConnection,
+    cfg: PipelineConfig,
+    store: ObjectStore,
+    plan: EntityPlan,
+    fqn: str,
+    load_id: str,
+    result: EntityLoadResult,
+    bar: Progress | None,
+    task: object,
+) -> dict[int, FileOutcome] | None:
+    """The staged path: stage, find bad rows, decide per file, write; None if aborted."""
+    on_error = result.on_error
     create_stage(con)
     try:
         staged = _stage_pending(con, store, plan.pending, bar, task)
@@ -176,22 +275,11 @@ def load_entity(
                     f"{staged[fi].key}: {first_error_text(bad.line, bad.reason)} "
                     "(on_error: abort; nothing of this entity was loaded)"
                 )
-                result.seconds = time.perf_counter() - started
-                return result
+                return None
         _write(con, cfg, plan, fqn, staged, outcomes, rejects, load_id)
     finally:
         drop_stage(con)
-    for outcome in outcomes.values():
-        result.rows_loaded += outcome.rows_loaded
-        result.rows_rejected += outcome.rows_rejected
-        if outcome.status in (FileStatus.LOADED, FileStatus.PARTIALLY_LOADED):
-            result.files_loaded += 1
-        elif outcome.status is FileStatus.SKIPPED:
-            result.files_skipped += 1
-        else:
-            result.files_failed += 1
-    result.seconds = time.perf_counter() - started
-    return result
+    return outcomes
 
 
 def _stage_pending(
@@ -301,17 +389,7 @@ def _write(
         record_files(
             con,
             table_name,
-            (
-                LedgerRow(
-                    outcome=outcomes[fi],
-                    manifest_key=pending[s.key].file.manifest_key,
-                    etag=pending[s.key].info.etag,
-                    sha256=pending[s.key].file.sha256,
-                    bytes=pending[s.key].info.size,
-                    run_id=pending[s.key].file.run_id,
-                )
-                for fi, s in sorted(staged.items())
-            ),
+            (_ledger_row(outcomes[fi], pending[s.key]) for fi, s in sorted(staged.items())),
             load_id=load_id,
             loaded_at=loaded_at,
         )

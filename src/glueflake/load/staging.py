@@ -39,7 +39,7 @@ _STAGE_COLUMNS = "fi, g, rec, case when rec is null and not blank then line end,
 _BAD = "rec is null and not blank"
 _DELIM = "\x01"  # a raw control character: never inside valid JSON text
 _MAX_LINE = 64 << 20
-_READ_LINES = (
+READ_LINES = (
     "read_csv(?, columns = {'line': 'VARCHAR'}, header = false, "
     f"delim = '{_DELIM}', quote = '', escape = '', auto_detect = false, "
     f"compression = 'gzip', max_line_size = {_MAX_LINE}, buffer_size = {2 * _MAX_LINE})"
@@ -129,7 +129,7 @@ def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], fis: list[int
             f"insert into {STAGE} select {_STAGE_COLUMNS} from ("
             f"select *, {_REC} as rec, {_BLANK} as blank from ("
             "select (?)[(file_index + 1)::bigint] as fi, row_number() over () as g, line "
-            f"from {_READ_LINES}))",
+            f"from {READ_LINES}))",
             [fis, [str(p) for p in paths]],
         )
     except duckdb.InterruptException:
