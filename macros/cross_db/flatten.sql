@@ -7,29 +7,45 @@
         <alias>.index   0-based position (flatten_array)
         <alias>.key     the object key (flatten_object)
 
+    flatten_array(expr, alias, fields) parses each element once into those
+    fields (a mapping key -> type, as json_parse takes): read them with
+    json_get_parsed(alias ~ '.value', key, type) instead of json_get.
+
     Both are OUTER: a row whose array/object is empty, null or missing is kept
     once, with null value/index/key (Snowflake FLATTEN's outer => true).
 
         from countries
         {{ flatten_array(json_get('countries.record', 'continents'), 'continent') }}
 -#}
-{% macro flatten_array(expr, alias) -%}
-    {{ return(adapter.dispatch('flatten_array', 'glueflake')(expr, alias)) }}
+{% macro flatten_array(expr, alias, fields=none) -%}
+    {{ return(adapter.dispatch('flatten_array', 'glueflake')(expr, alias, fields)) }}
 {%- endmacro %}
 
-{% macro default__flatten_array(expr, alias) -%}
+{% macro default__flatten_array(expr, alias, fields) -%}
     {{ exceptions.raise_compiler_error("flatten_array is not implemented for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
-{% macro duckdb__flatten_array(expr, alias) -%}
+{% macro duckdb__flatten_array(expr, alias, fields) -%}
+    {%- if fields is not none -%}
+    {#- One json_transform per array: the elements come out as structs, parsed once. -#}
+    left join lateral (
+        select
+            unnest({{ alias }}_elements.elements) as value,
+            generate_subscripts({{ alias }}_elements.elements, 1) - 1 as index
+        from (
+            select json_transform({{ expr }}, '[{{ glueflake.duckdb__json_structure(fields) }}]') as elements
+        ) as {{ alias }}_elements
+    ) as {{ alias }} on true
+    {%- else -%}
     left join lateral (
         select
             unnest(cast({{ expr }} as json [])) as value,
             generate_subscripts(cast({{ expr }} as json []), 1) - 1 as index
     ) as {{ alias }} on true
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro snowflake__flatten_array(expr, alias) -%}
+{% macro snowflake__flatten_array(expr, alias, fields) -%}
     {#- A missing path is SQL NULL; coalescing to an empty array makes the outer row explicit. -#}
     , lateral flatten(input => coalesce({{ expr }}, parse_json('[]')), outer => true) as {{ alias }}
 {%- endmacro %}

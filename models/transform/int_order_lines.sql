@@ -39,11 +39,16 @@ flattened as (
         cast(orders.created_at as date) as order_date,
         orders._loaded_at,
         item.index + 1 as line_number,
-        {{ json_get('item.value', 'sku', 'varchar') }} as sku,
-        {{ json_get('item.value', 'quantity', 'integer') }} as quantity,
-        {{ json_get('item.value', 'unit_price', 'decimal(18, 2)') }} as unit_price
+        {{ json_get_parsed('item.value', 'sku', 'varchar') }} as sku,
+        {{ json_get_parsed('item.value', 'quantity', 'integer') }} as quantity,
+        {{ json_get_parsed('item.value', 'unit_price', 'decimal(18, 2)') }} as unit_price
     from orders
-    {{ flatten_array('orders.items', 'item') }}
+    -- Each item is parsed once into these fields (see flatten_array).
+    {{ flatten_array('orders.items', 'item', {
+        'sku': 'varchar',
+        'quantity': 'integer',
+        'unit_price': 'decimal(18, 2)',
+    }) }}
     -- An order always has 1 to 5 items; an order with none has no lines.
     where item.index is not null
 
