@@ -452,3 +452,16 @@ def test_a_bad_file_in_a_later_batch_rolls_back_the_earlier_batches_of_the_singl
     assert single_pass == [False]
     assert summary.rows_loaded == 11 and landing_count(cfg) == 11  # no row twice
     assert len(rejects(cfg)) == 1
+
+
+def test_lines_longer_than_the_single_pass_reads_load_and_reject_under_the_memory_limit(
+    cfg: PipelineConfig, lake: LakeBuilder, single_pass: list[bool]
+) -> None:
+    big = '{"big": "' + "x" * (12 << 20) + '"}'  # past the single pass's 8 MiB lines
+    broken = '{"broken": "' + "y" * (20 << 20)  # a huge reject: its raw text is kept
+    lake.extract([order(1), big, broken, order(2)])
+    summary = run_load(cfg)
+    assert single_pass == [False]
+    assert summary.rows_loaded == 3 and landing_count(cfg) == 3
+    [(_, line, raw, reason)] = rejects(cfg)
+    assert (line, len(raw)) == (3, len(broken)) and "malformed JSON" in reason

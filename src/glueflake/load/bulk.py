@@ -35,21 +35,36 @@ def insert_rows(
         How many rows were written.
     """
     fd, name = tempfile.mkstemp(prefix="glueflake-rows-", suffix=".ndjson")
-    count = 0
+    count = longest = 0
     try:
         with os.fdopen(fd, "wb") as fh:
             for row in rows:
-                fh.write(orjson.dumps(list(row)))
+                line = orjson.dumps(list(row))
+                fh.write(line)
                 fh.write(b"\n")
                 count += 1
+                longest = max(longest, len(line))
         if count:
             names = ", ".join(c for c, _ in columns)
             values = ", ".join(f"cast(json ->> {i} as {typ})" for i, (_, typ) in enumerate(columns))
             con.execute(
                 f"insert into {table} ({names}) select {values} "
-                "from read_ndjson_objects(?, maximum_object_size = 1073741824)",
-                [name],
+                "from read_ndjson_objects(?, maximum_object_size = ?)",
+                [name, _object_size(longest)],
             )
     finally:
         os.unlink(name)
     return count
+
+
+def _object_size(longest: int) -> int:
+    """The reader's ``maximum_object_size`` for lines of at most `longest` bytes.
+
+    DuckDB's JSON reader takes buffers of several times this size (about 16x), so
+    the old fixed 1 GiB asked for gigabytes per insert: harmless only without a
+    memory limit. A power of two above the longest line, at least 1 MiB.
+    """
+    size = 1 << 20
+    while size <= longest:
+        size <<= 1
+    return size

@@ -27,8 +27,11 @@ from pathlib import Path
 
 import duckdb
 
-from glueflake.load.staging import READ_LINES
+from glueflake.load.staging import read_lines
 
+# Lines up to 8 MiB (a 16 MiB read buffer, against 128 MiB for the stage's 64 MiB
+# lines): a longer record fails the statement and takes the staged path.
+_READ_LINES = read_lines(8 << 20)
 _GLOB_CHARS = frozenset("*?[]{}")
 # A record is a line that starts (after JSON whitespace) with '{' and parses as JSON.
 # The cheap prefix test takes nearly every line; the anchored regexp the rest.
@@ -90,7 +93,7 @@ def insert_clean(
             f"select {_RECORD}, (?)[fi], {_NUMBER}, (?)[fi], (?)[fi], ?::timestamptz from ("
             "select line, fi, g - (?)[fi] as n from ("
             "select line, (file_index + 1)::bigint as fi, row_number() over () as g "
-            f"from {READ_LINES}))",
+            f"from {_READ_LINES}))",
             [
                 [f.key for f in files],
                 [f.records for f in files],

@@ -39,11 +39,22 @@ _STAGE_COLUMNS = "fi, g, rec, case when rec is null and not blank then line end,
 _BAD = "rec is null and not blank"
 _DELIM = "\x01"  # a raw control character: never inside valid JSON text
 _MAX_LINE = 64 << 20
-READ_LINES = (
-    "read_csv(?, columns = {'line': 'VARCHAR'}, header = false, "
-    f"delim = '{_DELIM}', quote = '', escape = '', auto_detect = false, "
-    f"compression = 'gzip', max_line_size = {_MAX_LINE}, buffer_size = {2 * _MAX_LINE})"
-)
+
+
+def read_lines(max_line: int = _MAX_LINE) -> str:
+    """The line reader over the files of one list parameter (lines up to `max_line`).
+
+    Its buffer is twice `max_line`, allocated per file read: the single pass uses a
+    smaller one than the stage (a longer line fails it and takes the staged path).
+    """
+    return (
+        "read_csv(?, columns = {'line': 'VARCHAR'}, header = false, "
+        f"delim = '{_DELIM}', quote = '', escape = '', auto_detect = false, "
+        f"compression = 'gzip', max_line_size = {max_line}, buffer_size = {2 * max_line})"
+    )
+
+
+READ_LINES = read_lines()
 _GLOB_CHARS = frozenset("*?[]{}")
 
 

@@ -7,6 +7,7 @@ landing schema), always quoted; nothing read from the lake becomes an identifier
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -56,8 +57,18 @@ def landing_table(cfg: PipelineConfig, source: str, entity: str) -> str:
     return f"{schema}.{quote_ident(f'{source}__{entity}', 'landing table')}"
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path,
+    *,
+    read_only: bool = False,
+    settings: Mapping[str, str | int | bool] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file (creating its folder unless read-only).
+
+    Args:
+        path: the DuckDB file.
+        read_only: open it read-only (it must exist).
+        settings: DuckDB configuration options for this connection's database.
 
     Raises:
         LoadError: another process holds the file, or it cannot be opened.
@@ -65,7 +76,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=dict(settings or {}))
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise LoadError(
