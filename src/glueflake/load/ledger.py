@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -20,6 +20,7 @@ from glueflake.load.typing import FileOutcome, FileStatus, RejectRow
 from glueflake.load.warehouse import LEDGER_SCHEMA
 
 HISTORY = f"{LEDGER_SCHEMA}.load_history"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REJECTS = f"{LEDGER_SCHEMA}.rejected_records"
 
 _DDL = (
@@ -83,15 +84,23 @@ def ledger_exists(con: duckdb.DuckDBPyConnection) -> bool:
 
 def read_ledger(con: duckdb.DuckDBPyConnection, table_name: str) -> dict[str, LedgerEntry]:
     """The ledger's entries of one landing table, by file key."""
+    # loaded_at as epoch microseconds: the client's TIMESTAMPTZ conversion loads pytz
+    # time zones on first use (~20 ms, a tenth of a small incremental load).
     rows = con.execute(
-        f"select file_key, etag, sha256, status, rows_loaded, rows_rejected, loaded_at "
-        f"from {HISTORY} where table_name = ?",
+        f"select file_key, etag, sha256, status, rows_loaded, rows_rejected, "
+        f"epoch_us(loaded_at) from {HISTORY} where table_name = ?",
         [table_name],
     ).fetchall()
     return {
-        key: LedgerEntry(key, etag, sha, FileStatus(status), loaded, rejected, at)
+        key: LedgerEntry(key, etag, sha, FileStatus(status), loaded, rejected, _utc(at))
         for key, etag, sha, status, loaded, rejected, at in rows
     }
+
+
+def _utc(epoch_us: int | None) -> datetime | None:
+    if epoch_us is None:
+        return None
+    return _EPOCH + timedelta(microseconds=epoch_us)
 
 
 def forget_files(
