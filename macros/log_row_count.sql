@@ -1,14 +1,23 @@
 {#-
-    Post-hook on every model: log the model's row count as a structured debug line
+    Post-hook on every model and snapshot: log its row count (for a snapshot, also
+    how many versions are closed, i.e. its history) as a structured debug line
     that glueflake's dbt runner picks up from dbt's event stream (the build summary
     reports rows per model; dbt-duckdb reports none for CTAS). Renders no SQL, so
     the hook itself is skipped by dbt after the count query ran.
 -#}
 {% macro log_row_count() %}
-    {%- if execute and model.resource_type == 'model' -%}
-        {%- set result = run_query('select count(*) as row_count from ' ~ this) -%}
+    {%- if execute and model.resource_type in ('model', 'snapshot') -%}
+        {%- set closed = 'count(case when dbt_valid_to is not null then 1 end)'
+            if model.resource_type == 'snapshot' else '0' -%}
+        {%- set result = run_query(
+            'select count(*) as row_count, ' ~ closed ~ ' as closed_count from ' ~ this
+        ) -%}
         {%- if result is not none and result.rows | length > 0 -%}
-            {%- set payload = {'unique_id': model.unique_id, 'rows': result.rows[0][0] | int} -%}
+            {%- set payload = {
+                'unique_id': model.unique_id,
+                'rows': result.rows[0][0] | int,
+                'closed': result.rows[0][1] | int,
+            } -%}
             {%- do log('glueflake.row_count ' ~ tojson(payload), info=false) -%}
         {%- endif -%}
     {%- endif -%}

@@ -111,6 +111,12 @@ class RunResult:
         parts: list[RenderableType] = [table]
         if self.build is not None:
             parts.append(Text(self.build.headline()))
+            history = ", ".join(
+                f"{name} {versions:,} versions ({closed:,} closed)"
+                for name, (versions, closed) in sorted(self.build.snapshot_history.items())
+            )
+            if history:
+                parts.append(Text(f"snapshots: {history}"))
         timing = "  ".join(f"{stage} {secs:.1f}s" for stage, secs in self.seconds.items())
         parts.append(Text(f"duration: {timing}"))
         if self.error:

@@ -329,6 +329,14 @@ def test_snapshot_closes_and_opens_versions_for_changed_customers(scenario: Scen
     assert unchanged == len(before) - len(changed)
     assert scalar(db, "select count(*) from dev_mart.dim_customers where is_current") == len(before)
 
+    # The run reports the same history: one closed version per changed customer.
+    assert scenario.first.build is not None and scenario.second.build is not None
+    assert scenario.first.build.snapshot_history["snap_customers"] == (len(before), 0)
+    assert scenario.second.build.snapshot_history["snap_customers"] == (
+        len(before) + len(changed),
+        len(changed),
+    )
+
 
 def test_rerun_on_the_same_day_loads_nothing_and_still_passes(scenario: Scenario) -> None:
     result = scenario.rerun

@@ -212,6 +212,6 @@ def test_node_result_prefers_hook_row_counts() -> None:
         message="INSERT 10",
         failures=None,
     )
-    node = _node_result(run_result, {})
+    node = _node_result(run_result, {}, {})
     assert (node.status, node.rows_affected, node.resource_type) == ("pass", 10, "seed")
-    assert _node_result(run_result, {"seed.glueflake.exchange_rates": 11}).rows_affected == 11
+    assert _node_result(run_result, {"seed.glueflake.exchange_rates": 11}, {}).rows_affected == 11

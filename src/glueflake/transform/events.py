@@ -41,6 +41,7 @@ class EventCollector:
 
     def __init__(self, *, progress: bool = True, console: Console | None = None) -> None:
         self.row_counts: dict[str, int] = {}
+        self.closed_counts: dict[str, int] = {}
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._show = progress
@@ -90,6 +91,7 @@ class EventCollector:
                 payload = json.loads(message.removeprefix(ROW_COUNT_PREFIX))
                 with self._lock:
                     self.row_counts[str(payload["unique_id"])] = int(payload["rows"])
+                    self.closed_counts[str(payload["unique_id"])] = int(payload.get("closed", 0))
             return
         if event.info.level == "error" and not self._about_a_node(event):
             text = event.info.msg.strip()

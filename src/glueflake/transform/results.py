@@ -52,6 +52,7 @@ class NodeResult:
         message: dbt's message (the error text for failures).
         failures: Failing rows of a test.
         relation: The built relation, when there is one.
+        closed_versions: For a snapshot, versions closed so far (its history).
     """
 
     unique_id: str
@@ -63,6 +64,7 @@ class NodeResult:
     message: str | None = None
     failures: int | None = None
     relation: str | None = None
+    closed_versions: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -172,6 +174,15 @@ class BuildSummary:
             n.name: n.rows_affected
             for n in self.nodes
             if n.resource_type == "model" and n.rows_affected is not None
+        }
+
+    @property
+    def snapshot_history(self) -> dict[str, tuple[int, int]]:
+        """Per snapshot: (versions, closed versions), where known."""
+        return {
+            n.name: (n.rows_affected, n.closed_versions or 0)
+            for n in self.nodes
+            if n.resource_type == "snapshot" and n.rows_affected is not None
         }
 
     @property

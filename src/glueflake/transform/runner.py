@@ -67,7 +67,9 @@ def build(
         result = _invoke(args, collector)
     elapsed = time.perf_counter() - started
 
-    nodes = tuple(_node_result(r, collector.row_counts) for r in _run_results(result))
+    nodes = tuple(
+        _node_result(r, collector.row_counts, collector.closed_counts) for r in _run_results(result)
+    )
     errors = tuple(collector.errors)
     if result.exception is not None and not nodes and not errors:
         errors += (f"{type(result.exception).__name__}: {result.exception}",)
@@ -222,7 +224,9 @@ def _run_results(result: Any) -> list[Any]:
     return list(results) if results else []
 
 
-def _node_result(result: Any, row_counts: dict[str, int]) -> NodeResult:
+def _node_result(
+    result: Any, row_counts: dict[str, int], closed_counts: dict[str, int]
+) -> NodeResult:
     node = result.node
     unique_id = str(node.unique_id)
     status = normalise_status(str(result.status))
@@ -242,6 +246,7 @@ def _node_result(result: Any, row_counts: dict[str, int]) -> NodeResult:
         message=str(message) if message is not None else None,
         failures=int(result.failures) if result.failures is not None else None,
         relation=str(relation) if relation else None,
+        closed_versions=closed_counts.get(unique_id) if node.resource_type == "snapshot" else None,
     )
 
 
