@@ -44,6 +44,12 @@ def parse(argv: list[str] | None) -> Options:
     p.add_argument("--fetch-window", type=int, default=4, help="in-flight requests (info row)")
     p.add_argument("--workdir", type=Path, help="work directory (default: a new tmp dir)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument(
+        "--ref",
+        default="HEAD",
+        help="git commit to measure (a snapshot, so edits to the shared tree can't leak into "
+        "a run); 'worktree' measures the working tree as it is",
+    )
     a = p.parse_args(argv)
     if a.scale < 1000 or a.repeat < 1:
         p.error("--scale must be at least 1000 and --repeat at least 1")
@@ -59,6 +65,7 @@ def parse(argv: list[str] | None) -> Options:
         fetch_window=a.fetch_window,
         workdir=a.workdir,
         keep=a.keep,
+        ref=a.ref,
     )
 
 
@@ -84,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     except CountMismatch as exc:
         err.print(f"[bold red]bench failed:[/bold red] {exc}")
         return 1
+    console.print(f"code measured: glueflake @ {harness.commit}")
+    machine["commit"] = harness.commit
     try:
         for suite in suites:
             console.print(table(suite))

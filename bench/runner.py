@@ -55,6 +55,7 @@ class Options:
     fetch_window: int = 4
     workdir: Path | None = None
     keep: bool = False
+    ref: str = "HEAD"
 
 
 @dataclass
@@ -102,6 +103,48 @@ class Harness:
         self.api_key = secrets.token_urlsafe(24)
         self.env = {KEY_ENV: self.api_key, GLUEFLAKE_KEY_ENV: self.api_key}
         self.dlt_python: Path | None = None
+        self.project, self.commit = self.snapshot(options.ref)
+        if self.project != REPO:
+            # Stage processes import glueflake from the snapshot: PYTHONPATH comes before
+            # the editable install's path, so edits in the shared tree can't leak in.
+            self.env["PYTHONPATH"] = str(self.project / "src")
+
+    def snapshot(self, ref: str) -> tuple[Path, str]:
+        """The code under test: a `git archive` of ``ref``, or the live tree (``worktree``).
+
+        The working tree is shared and edited while a run is going; measuring a commit
+        keeps every round of a run on the same code.
+        """
+        if ref == "worktree":
+            dirty = subprocess.run(
+                ["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "models", "macros"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            head = subprocess.run(
+                ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            return REPO, head + ("+uncommitted" if dirty else "")
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", ref],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        target = self.root / f"code-{commit}"
+        if not (target / "src").exists():
+            target.mkdir(parents=True, exist_ok=True)
+            archive = subprocess.run(
+                ["git", "-C", str(REPO), "archive", "--format=tar", commit],
+                capture_output=True,
+                check=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+        return target, commit
 
     def close(self) -> None:
         """Remove the work directory unless asked to keep it."""
@@ -200,13 +243,17 @@ class Harness:
 
     def write_configs(self, run: Path, fronts: dict[int, str], work: Path) -> dict[int, Path]:
         """The repo's pipeline.yml pointed at the fronts, a tmp lake and warehouse."""
-        base = yaml.safe_load((REPO / "pipeline.yml").read_text(encoding="utf-8"))
+        base = yaml.safe_load((self.project / "pipeline.yml").read_text(encoding="utf-8"))
         paths: dict[int, Path] = {}
         for day, url in fronts.items():
             cfg = json.loads(json.dumps(base))
             cfg["lake"] = {"url": str(run / "lake")}
             cfg["warehouse"] = {"type": "duckdb", "path": str(run / "warehouse.duckdb")}
-            cfg["dbt"] = {"project_dir": str(REPO), "profiles_dir": str(REPO), "target": "dev"}
+            cfg["dbt"] = {
+                "project_dir": str(self.project),
+                "profiles_dir": str(self.project),
+                "target": "dev",
+            }
             cfg["demo"] = {"seed": self.options.seed, "scale": 1, "day": day}
             for source in cfg["sources"].values():
                 source["base_url"] = url
