@@ -64,9 +64,20 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except (ConfigError, UserError, PipelineError) as exc:
-        # The message may hold brackets (JSON, paths): never read it as markup.
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _print_error(str(exc))
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
+    except Exception as exc:
+        # The warehouse's own errors (a refused login, a missing grant) are the user's
+        # to fix too: one line that names the driver, not a traceback.
+        if not type(exc).__module__.startswith(("snowflake.connector", "duckdb")):
+            raise
+        _print_error(f"{type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _print_error(message: str) -> None:
+    # The message may hold brackets (JSON, paths): never read it as markup.
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _config(path: Path, demo_day: int | None = None) -> PipelineConfig:
