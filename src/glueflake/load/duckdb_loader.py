@@ -1,9 +1,13 @@
 """The DuckDB loader: committed lake files into landing tables, each exactly once.
 
-Per entity: plan (discover), stage every pending file (outside any transaction, see
-`staging`), decide each file's fate by its entity's ``on_error``, then write landing
-rows, rejects and ledger rows in one transaction. A crash before the commit leaves
-none of them; the next run finds the files still pending.
+Per entity: plan (discover), then the single pass (see `direct`): in one transaction,
+insert every pending file's lines straight into the landing table and write the
+ledger rows, provided every file is clean (each line a JSON object, as many lines as
+its manifest says). Otherwise that transaction is rolled back and the staged path
+runs: stage every pending file (outside any transaction, see `staging`), decide each
+file's fate by its entity's ``on_error``, then write landing rows, rejects and
+ledger rows in one transaction. Either way a crash before the commit leaves none of
+them; the next run finds the files still pending.
 
 ``on_error`` (Snowflake's ON_ERROR):
 
