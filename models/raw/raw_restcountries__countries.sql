@@ -42,15 +42,7 @@ typed as (
 final as (
 
     -- The countries payload has no updated_at: the latest load wins.
-    select
-        *,
-        count(*) over (partition by country_code) as _versions_seen
-    from typed
-    where country_code is not null
-    qualify row_number() over (
-        partition by country_code
-        order by _loaded_at desc, _file_name desc, _file_row_number desc
-    ) = 1
+    {{ latest_version('typed', 'country_code') }}
 
 )
 

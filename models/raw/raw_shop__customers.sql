@@ -29,19 +29,7 @@ typed as (
 final as (
 
     -- Latest version per customer: greatest updated_at, then the latest load.
-    select
-        *,
-        count(*) over (partition by customer_id) as _versions_seen
-    from typed
-    where customer_id is not null
-    qualify row_number() over (
-        partition by customer_id
-        order by
-            updated_at desc nulls last,
-            _loaded_at desc,
-            _file_name desc,
-            _file_row_number desc
-    ) = 1
+    {{ latest_version('typed', 'customer_id', updated_at='updated_at') }}
 
 )
 

@@ -57,19 +57,7 @@ typed as (
 final as (
 
     -- Latest version per order: greatest updated_at, then the latest load.
-    select
-        *,
-        count(*) over (partition by order_id) as _versions_seen
-    from typed
-    where order_id is not null
-    qualify row_number() over (
-        partition by order_id
-        order by
-            updated_at desc nulls last,
-            _loaded_at desc,
-            _file_name desc,
-            _file_row_number desc
-    ) = 1
+    {{ latest_version('typed', 'order_id', updated_at='updated_at') }}
 
 )
 
