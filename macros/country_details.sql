@@ -19,7 +19,7 @@ with
 
 countries as (
 
-    select * from {{ ref('int_countries') }}
+    select * from {{ ref('dim_countries') }}
 
 ),
 
@@ -29,43 +29,9 @@ country_continents as (
 
 ),
 
-country_currencies as (
-
-    select * from {{ ref('int_country_currencies') }}
-
-),
-
-country_languages as (
-
-    select * from {{ ref('int_country_languages') }}
-
-),
-
 continent_reference as (
 
     select * from {{ ref('continents') }}
-
-),
-
-currencies_per_country as (
-
-    select
-        country_code,
-        count(currency_code) as currency_count,
-        {{ dbt.listagg('currency_code', "', '", 'order by currency_code') }} as currency_codes
-    from country_currencies
-    group by country_code
-
-),
-
-languages_per_country as (
-
-    select
-        country_code,
-        count(language_code) as language_count,
-        {{ dbt.listagg('language_name', "', '", 'order by language_name') }} as languages
-    from country_languages
-    group by country_code
 
 ),
 
@@ -84,20 +50,16 @@ final as (
         countries.population,
         countries.area_km2,
         countries.population_per_km2,
-        cast(coalesce(currencies_per_country.currency_count, 0) as integer) as currency_count,
-        currencies_per_country.currency_codes,
-        cast(coalesce(languages_per_country.language_count, 0) as integer) as language_count,
-        languages_per_country.languages,
+        countries.currency_count,
+        countries.currency_codes,
+        countries.language_count,
+        countries.languages,
         country_continents.is_primary_continent
     from country_continents
     inner join countries
         on country_continents.country_code = countries.country_code
     left join continent_reference
         on country_continents.continent = continent_reference.continent_name
-    left join currencies_per_country
-        on countries.country_code = currencies_per_country.country_code
-    left join languages_per_country
-        on countries.country_code = languages_per_country.country_code
     {%- if continents is not none %}
         where country_continents.continent in (
             {%- for continent in continents %}

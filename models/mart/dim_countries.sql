@@ -22,6 +22,7 @@ currencies_per_country as (
 
     select
         country_code,
+        count(currency_code) as currency_count,
         {{ dbt.listagg('currency_code', "', '", 'order by currency_code') }} as currency_codes
     from country_currencies
     group by country_code
@@ -32,6 +33,7 @@ languages_per_country as (
 
     select
         country_code,
+        count(language_code) as language_count,
         {{ dbt.listagg('language_name', "', '", 'order by language_name') }} as languages
     from country_languages
     group by country_code
@@ -58,7 +60,9 @@ final as (
         countries.population_per_km2,
         countries.latitude,
         countries.longitude,
+        cast(coalesce(currencies_per_country.currency_count, 0) as integer) as currency_count,
         currencies_per_country.currency_codes,
+        cast(coalesce(languages_per_country.language_count, 0) as integer) as language_count,
         languages_per_country.languages
     from countries
     left join currencies_per_country
