@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from glueflake.config import Incremental
 from glueflake.extract.incremental import (
@@ -11,6 +12,7 @@ from glueflake.extract.incremental import (
     read_bookmark,
     write_bookmark,
 )
+from glueflake.extract.records import get_path
 from glueflake.lake import LocalStore, bookmark_key
 
 INC = Incremental(cursor_field="updated_at", param="since", initial="2020-01-01")
@@ -20,10 +22,18 @@ def _rec(i: int, ts: str) -> dict[str, object]:
     return {"id": i, "updated_at": ts}
 
 
+def _filter(tracker: CursorTracker, records: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Feed a page as the job does (the fields the tracker reads); the kept records."""
+    fields = {p: [get_path(r, p) for r in records] for p in tracker.record_fields}
+    keep, cursors = tracker.filter(fields)
+    kept = records if keep is None else [r for r, k in zip(records, keep, strict=True) if k]
+    return kept, cursors
+
+
 def test_first_run_starts_from_initial_and_tracks_max_ids() -> None:
     tracker = CursorTracker(INC, "id", None)
     assert tracker.start_value == "2020-01-01"
-    kept, cursors = tracker.filter([_rec(1, "b"), _rec(2, "c"), _rec(3, "a"), _rec(4, "c")])
+    kept, cursors = _filter(tracker, [_rec(1, "b"), _rec(2, "c"), _rec(3, "a"), _rec(4, "c")])
     assert [r["id"] for r in kept] == [1, 2, 3, 4]
     assert cursors == ["b", "c", "a", "c"]
     bm = tracker.advanced("run1", "m1")
@@ -35,7 +45,7 @@ def test_records_committed_at_the_bookmark_instant_are_dropped() -> None:
     bm = Bookmark(field="updated_at", value="c", ids=[2, 4])
     tracker = CursorTracker(INC, "id", bm)
     assert tracker.start_value == "c"
-    kept, _ = tracker.filter([_rec(2, "c"), _rec(4, "c"), _rec(5, "c"), _rec(2, "d")])
+    kept, _ = _filter(tracker, [_rec(2, "c"), _rec(4, "c"), _rec(5, "c"), _rec(2, "d")])
     # 2 and 4 at "c" were committed; 5 at "c" is new; 2 at "d" is a newer version.
     assert [(r["id"], r["updated_at"]) for r in kept] == [(5, "c"), (2, "d")]
     assert tracker.dropped == 2
@@ -46,7 +56,7 @@ def test_records_committed_at_the_bookmark_instant_are_dropped() -> None:
 
 def test_new_ids_at_the_same_instant_extend_the_bookmark() -> None:
     tracker = CursorTracker(INC, "id", Bookmark(field="updated_at", value="c", ids=[2]))
-    tracker.filter([_rec(2, "c"), _rec(7, "c")])
+    _filter(tracker, [_rec(2, "c"), _rec(7, "c")])
     after = tracker.advanced("r", "m")
     assert after is not None
     assert (after.value, after.ids) == ("c", [2, 7])
@@ -54,14 +64,14 @@ def test_new_ids_at_the_same_instant_extend_the_bookmark() -> None:
 
 def test_nothing_new_leaves_the_bookmark_alone() -> None:
     tracker = CursorTracker(INC, "id", Bookmark(field="updated_at", value="c", ids=[2, 4]))
-    kept, _ = tracker.filter([_rec(2, "c"), _rec(4, "c")])
+    kept, _ = _filter(tracker, [_rec(2, "c"), _rec(4, "c")])
     assert kept == []
     assert tracker.advanced("r", "m") is None
 
 
 def test_records_below_the_bookmark_are_kept_but_never_move_it_back() -> None:
     tracker = CursorTracker(INC, "id", Bookmark(field="updated_at", value="c", ids=[1]))
-    kept, _ = tracker.filter([_rec(9, "a")])
+    kept, _ = _filter(tracker, [_rec(9, "a")])
     assert len(kept) == 1
     assert tracker.advanced("r", "m") is None
 
@@ -72,12 +82,13 @@ def test_composite_keys_and_numeric_cursors() -> None:
         inc, ["a", "b"], Bookmark(field="meta.version", value=7, ids=[[1, "x"]])
     )
     assert tracker.start_value == "7"
-    _, cursors = tracker.filter(
+    _, cursors = _filter(
+        tracker,
         [
             {"a": 1, "b": "x", "meta": {"version": 7}},
             {"a": 1, "b": "y", "meta": {"version": 7}},
             {"a": 2, "b": "x", "meta": {"version": 10}},
-        ]
+        ],
     )
     assert cursors == [7, 10]
     after = tracker.advanced("r", "m")

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from glueflake.config import (
@@ -17,6 +18,7 @@ from glueflake.config import (
     SinglePage,
 )
 from glueflake.errors import ExtractError
+from glueflake.extract.decode import PageDecoder
 from glueflake.extract.http import Page
 from glueflake.extract.pages import iter_pages
 from glueflake.extract.pagination import make_paginator, predict_integer_step
@@ -44,7 +46,7 @@ class FakeApi:
         headers = httpx.Headers()
         body: Any
         if self.style == "single":
-            return Page(url, headers, RECORDS, RECORDS)
+            return _page(url, headers, {"data": RECORDS})
         if self.style in ("page", "link"):
             page = int(p.get("page", "1"))
             chunk = RECORDS[(page - 1) * self.size : page * self.size]
@@ -64,15 +66,25 @@ class FakeApi:
             chunk = RECORDS[start : start + int(p["limit"])]
             more = start + len(chunk) < len(RECORDS)
             body = {"data": chunk, "meta": {"next": str(start + len(chunk)) if more else None}}
-        return Page(url, headers, body, select_records(body, "data", "api.items"))
+        return _page(url, headers, body)
 
 
 def _walk(api: FakeApi, cfg: Any, window: int = 1) -> list[int]:
     pages = iter_pages(api, make_paginator(cfg, "api.items"), START, window=window)
-    return [r["id"] for page in pages for r in page.records]
+    return [i for page in pages for i in _ids(page)]
 
 
 IDS = [r["id"] for r in RECORDS]
+
+
+def _page(url: httpx.URL, headers: httpx.Headers, body: Any) -> Page:
+    """A page as the fetcher makes it: the body decoded (records at ``data``)."""
+    decode = PageDecoder("data", body_fields=("meta.next", "next_cursor"))
+    return Page(url, headers, decode(orjson.dumps(body)))
+
+
+def _ids(page: Page) -> list[int]:
+    return [orjson.loads(bytes(line))["id"] for line in page.decoded.lines]
 
 
 def test_single_page() -> None:
@@ -118,7 +130,7 @@ def test_cursor_at_a_dotted_path() -> None:
 def test_cursor_repeating_itself_is_an_error() -> None:
     def stuck(url: httpx.URL) -> Page:
         body = {"data": [{"id": 1}], "next_cursor": "same"}
-        return Page(url, httpx.Headers(), body, body["data"])
+        return _page(url, httpx.Headers(), body)
 
     cfg = CursorPagination(type="cursor", page_size=1)
     with pytest.raises(ExtractError, match="same cursor"):
@@ -157,11 +169,11 @@ def test_a_broken_prediction_falls_back_to_following_links() -> None:
         nxt = {1: 2, 2: 10}.get(page)
         headers = httpx.Headers([("link", f'</x?page={nxt}>; rel="next"')] if nxt else [])
         records = [{"id": page}]
-        return Page(url, headers, {"data": records}, records)
+        return _page(url, headers, {"data": records})
 
     cfg = LinkHeaderPagination(type="link_header", size_param=None)
     pages = iter_pages(api, make_paginator(cfg), httpx.URL("http://api.test/x?page=1"), window=3)
-    assert [p.records[0]["id"] for p in pages] == [1, 2, 10]
+    assert [_ids(p)[0] for p in pages] == [1, 2, 10]
 
 
 def test_integer_step_prediction() -> None:

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from glueflake.config import ApiKeyAuth, Endpoint, Retries, Source
 from glueflake.errors import ExtractError
+from glueflake.extract.decode import PageDecoder
 from glueflake.extract.http import PageFetcher, make_client
 from glueflake.extract.retry import MAX_RETRY_AFTER, parse_retry_after
 
@@ -41,7 +42,12 @@ def _fetcher(
     source = source or _source()
     client = make_client(source, httpx.MockTransport(handler))
     fetcher = PageFetcher(
-        client, source, where="api.items", records_path="", sleep=clock.sleep, rng=lambda: 1.0
+        client,
+        source,
+        where="api.items",
+        decode=PageDecoder(""),
+        sleep=clock.sleep,
+        rng=lambda: 1.0,
     )
     return fetcher, client
 
@@ -69,7 +75,7 @@ def test_429_honours_retry_after_seconds() -> None:
     clock = FakeClock()
     fetcher, _ = _fetcher(handler, clock)
     page = fetcher(URL)
-    assert page.records == [{"id": 1}]
+    assert page.decoded.ndjson() == b'{"id":1}\n'
     assert len(calls) == 2
     assert clock.sleeps == [7.0]
 
@@ -99,7 +105,12 @@ def test_full_jitter_stays_inside_the_interval() -> None:
     source = _source()
     client = make_client(source, httpx.MockTransport(handler))
     fetcher = PageFetcher(
-        client, source, where="api.items", records_path="", sleep=clock.sleep, rng=lambda: 0.25
+        client,
+        source,
+        where="api.items",
+        decode=PageDecoder(""),
+        sleep=clock.sleep,
+        rng=lambda: 0.25,
     )
     fetcher(URL)
     assert clock.sleeps == [0.125, 0.25, 0.5]
@@ -128,7 +139,7 @@ def test_connection_errors_are_retried() -> None:
     )
     clock = FakeClock()
     fetcher, _ = _fetcher(handler, clock)
-    assert fetcher(URL).records == [{"id": 2}]
+    assert fetcher(URL).decoded.ndjson() == b'{"id":2}\n'
     assert len(calls) == 3
     assert len(clock.sleeps) == 2
 

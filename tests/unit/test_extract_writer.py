@@ -10,12 +10,16 @@ from pathlib import Path
 import orjson
 import pytest
 
-from glueflake.extract.writer import BatchWriter, ndjson_block
+from glueflake.extract.writer import BatchWriter
 from glueflake.lake import LocalStore, ObjectInfo, list_manifests, parse_data_key
 
 
 def _lines(start: int, stop: int) -> list[bytes]:
     return [orjson.dumps({"id": i}) + b"\n" for i in range(start, stop)]
+
+
+def _ndjson(records: list[dict[str, int]]) -> bytes:
+    return b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records)
 
 
 def _writer(store: LocalStore, **kw: object) -> BatchWriter:
@@ -110,27 +114,12 @@ def test_deferred_payload_that_changed_is_written(tmp_path: Path) -> None:
     assert manifest is not None and manifest.records == 3
 
 
-def test_ndjson_block_is_the_per_record_serialization() -> None:
-    from glueflake.extract import writer as w
-
-    pages: list[list[object]] = [
-        [{"id": 1, "items": [{"q": 1}, {"q": 2}]}, {"id": 2, "s": 'a\nb},{"x":1}'}],
-        [{"only": None}],
-        [1, "x", [2, {"c": 1.5}]],
-        [["a", w._SEP, "b"], {"k": w._SEP}],  # a record holding the separator: falls back
-        [],
-    ]
-    for records in pages:
-        expected = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records)
-        assert ndjson_block(records) == expected
-
-
 def test_blocks_straddling_files_split_on_record_boundaries(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
     writer = _writer(store, cursor_field="id")
     for start in (0, 13):
         records = [{"id": i} for i in range(start, start + 13)]
-        writer.add_block(ndjson_block(records), len(records), [r["id"] for r in records])
+        writer.add_block(_ndjson(records), len(records), [r["id"] for r in records])
     writer.finish()
     manifests = list(list_manifests(store, "s", "e"))
     assert [m.records for m in manifests] == [10, 10, 6]

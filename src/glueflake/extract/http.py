@@ -8,16 +8,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
-import orjson
 
 from glueflake import __version__
 from glueflake.config import Source
 from glueflake.errors import ExtractError
 from glueflake.extract.auth import build_auth, query_secret_params, secret_values
-from glueflake.extract.records import select_records
+from glueflake.extract.decode import BodyNotJSON, DecodedPage, PageDecoder
 from glueflake.extract.retry import (
     RetryableError,
     is_retryable_status,
@@ -40,14 +38,17 @@ class Page:
     Attributes:
         url: the URL requested (without auth parameters).
         headers: the response headers.
-        body: the parsed JSON body.
-        records: the record list selected from the body.
+        decoded: the records (as JSON text) and the values read from the body.
     """
 
     url: httpx.URL
     headers: httpx.Headers
-    body: Any
-    records: list[Any]
+    decoded: DecodedPage
+
+    @property
+    def count(self) -> int:
+        """How many records the page holds."""
+        return len(self.decoded)
 
 
 class LazyTLSTransport(httpx.BaseTransport):
@@ -138,7 +139,7 @@ class Redactor:
 
 
 class PageFetcher:
-    """Fetches one page: GET with retries, JSON parse, records selection.
+    """Fetches one page: GET with retries, then the endpoint's decoder.
 
     Safe to call from several threads at once (httpx clients are thread-safe).
     """
@@ -149,14 +150,14 @@ class PageFetcher:
         source: Source,
         *,
         where: str,
-        records_path: str,
+        decode: PageDecoder,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
         """Fetch pages for endpoint `where` (``source.entity``) with the source's policy."""
         self.client = client
         self.where = where
-        self.records_path = records_path
+        self.decode = decode
         self.policy = source.retries
         self.sleep = sleep
         self.rng = rng
@@ -179,18 +180,13 @@ class PageFetcher:
                 f"{self.policy.max_attempts} attempts; last: {self.redactor.text(exc.reason)}"
             ) from None
         try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
+            decoded = self.decode(response.content)
+        except BodyNotJSON as exc:
             raise ExtractError(
                 f"{self.where}: GET {self.redactor.url(url)} returned a body that is not JSON "
-                f"({exc.msg})"
+                f"({exc})"
             ) from None
-        return Page(
-            url=url,
-            headers=response.headers,
-            body=body,
-            records=select_records(body, self.records_path, self.where),
-        )
+        return Page(url=url, headers=response.headers, decoded=decoded)
 
     def _attempt(self, url: httpx.URL) -> httpx.Response:
         self.requests += 1

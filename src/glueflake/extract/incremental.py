@@ -26,7 +26,7 @@ entity is committed (see `job.py`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +35,6 @@ import orjson
 
 from glueflake.config import Incremental
 from glueflake.errors import ExtractError
-from glueflake.extract.records import get_path
 from glueflake.lake.layout import bookmark_key
 from glueflake.lake.store import ObjectStore
 
@@ -152,35 +151,41 @@ class CursorTracker:
         value = self.bookmark.value
         return value if isinstance(value, str) else orjson.dumps(value).decode()
 
-    def _pk(self, record: Any) -> Any:
-        if len(self.keys) == 1:
-            return get_path(record, self.keys[0])
-        return [get_path(record, k) for k in self.keys]
+    @property
+    def record_fields(self) -> list[str]:
+        """Dotted paths read in every record: the cursor field, then the primary key."""
+        return [self.field, *self.keys]
 
-    def filter(self, records: list[Any]) -> tuple[list[Any], list[Any]]:
+    def filter(self, fields: Mapping[str, list[Any]]) -> tuple[list[bool] | None, list[Any]]:
         """Drop records already committed at the bookmark instant; track the rest.
 
         Works a page at a time with comprehensions and C builtins (min/max), since
         it runs over every record.
 
+        Args:
+            fields: the page's values of `record_fields`, a list each, one value a
+                record (`DecodedPage.fields`).
+
         Returns:
-            (kept records, their cursor values) in the order given.
+            Which records to keep (None: all of them), and the kept records' cursor
+            values in order.
         """
-        field_ = self.field
-        if "." not in field_ and all(type(r) is dict for r in records):
-            values = [r.get(field_) for r in records]
+        values = fields[self.field]
+        if len(self.keys) == 1:
+            pks = fields[self.keys[0]]
         else:
-            values = [get_path(r, field_) for r in records]
+            pks = [list(key) for key in zip(*(fields[k] for k in self.keys), strict=True)]
+        keep: list[bool] | None = None
         bm = self.bookmark
         if bm is not None and bm.value in values:
-            seen, pk = self._seen_at_bookmark, self._pk
+            seen = self._seen_at_bookmark
             keep = [
-                not (v == bm.value and _hashable(pk(r)) in seen)
-                for r, v in zip(records, values, strict=True)
+                not (v == bm.value and _hashable(pk) in seen)
+                for v, pk in zip(values, pks, strict=True)
             ]
             self.dropped += keep.count(False)
-            records = [r for r, k in zip(records, keep, strict=True) if k]
             values = [v for v, k in zip(values, keep, strict=True) if k]
+            pks = [pk for pk, k in zip(pks, keep, strict=True) if k]
         present = [v for v in values if v is not None]
         if present:
             try:
@@ -188,15 +193,13 @@ class CursorTracker:
                 if self.max is None or page_max > self.max:
                     self.max, self.max_ids = page_max, []
                 if page_max == self.max:
-                    self.max_ids += [
-                        self._pk(r) for r, v in zip(records, values, strict=True) if v == page_max
-                    ]
+                    self.max_ids += [pk for pk, v in zip(pks, values, strict=True) if v == page_max]
             except TypeError:
                 raise ExtractError(
-                    f"{self.where}: cursor field {field_!r} holds values of different types "
+                    f"{self.where}: cursor field {self.field!r} holds values of different types "
                     "that cannot be ordered"
                 ) from None
-        return records, values
+        return keep, values
 
     def advanced(self, run_id: str, manifest: str, now: datetime | None = None) -> Bookmark | None:
         """The bookmark after this run's records are committed (None: unchanged)."""

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 import httpx
 
 from glueflake.config import Endpoint, PipelineConfig, Source
+from glueflake.extract.decode import PageDecoder
 from glueflake.extract.demo import source_base_url
 from glueflake.extract.http import PageFetcher, make_client
 from glueflake.extract.incremental import CursorTracker, read_bookmark, write_bookmark
@@ -22,7 +23,7 @@ from glueflake.extract.pages import iter_pages
 from glueflake.extract.pagination import make_paginator
 from glueflake.extract.progress import EndpointProgress, ExtractProgress
 from glueflake.extract.summary import EntityResult, ExtractSummary
-from glueflake.extract.writer import BatchWriter, ndjson_block
+from glueflake.extract.writer import BatchWriter
 from glueflake.lake.layout import new_run_id
 from glueflake.lake.manifest import latest_manifest
 from glueflake.lake.store import ObjectStore, open_store
@@ -75,19 +76,24 @@ def _extract_endpoint(
         cursor_field=endpoint.incremental.cursor_field if endpoint.incremental else None,
         defer=replace,
     )
-    fetch = PageFetcher(client, source, where=where, records_path=endpoint.records, sleep=ctx.sleep)
+    paginator = make_paginator(endpoint.pagination, where)
+    decode = PageDecoder(
+        endpoint.records,
+        record_fields=tracker.record_fields if tracker is not None else (),
+        body_fields=paginator.body_fields,
+        where=where,
+    )
+    fetch = PageFetcher(client, source, where=where, decode=decode, sleep=ctx.sleep)
     start = httpx.URL(base_url + endpoint.path).copy_merge_params(params)
     try:
-        for page in iter_pages(
-            fetch, make_paginator(endpoint.pagination, where), start, window=source.concurrency
-        ):
-            records = page.records
-            cursors = None
+        for page in iter_pages(fetch, paginator, start, window=source.concurrency):
+            keep, cursors = None, None
             if tracker is not None:
-                records, cursors = tracker.filter(records)
-            writer.add_block(ndjson_block(records), len(records), cursors)
+                keep, cursors = tracker.filter(page.decoded.fields)
+            kept = page.count if keep is None else keep.count(True)
+            writer.add_block(page.decoded.ndjson(keep), kept, cursors)
             result.pages += 1
-            task.advance(len(page.records))
+            task.advance(page.count)
     except BaseException:
         writer.discard()
         raise

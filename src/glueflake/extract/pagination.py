@@ -23,7 +23,6 @@ from glueflake.config import (
 from glueflake.errors import ExtractError
 from glueflake.extract.http import Page
 from glueflake.extract.links import find_rel
-from glueflake.extract.records import get_path
 
 Predictor = Callable[[int], httpx.URL]
 """``predict(k)`` is the URL k pages after the page it was built from plus one."""
@@ -43,6 +42,11 @@ class Paginator:
     def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
         """How to compute the following URLs, or None when they cannot be known ahead."""
         return None
+
+    @property
+    def body_fields(self) -> tuple[str, ...]:
+        """Dotted paths `next` reads in a page's body (see `DecodedPage.body`)."""
+        return ()
 
 
 class SinglePagePaginator(Paginator):
@@ -100,7 +104,7 @@ class PageNumberPaginator(Paginator):
 
     def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
         """The next page number, unless this page was short."""
-        if len(page.records) < self.cfg.page_size:
+        if page.count < self.cfg.page_size:
             return None
         current = _int_param(url, self.cfg.page_param)
         current = self.cfg.first_page if current is None else current
@@ -126,10 +130,10 @@ class OffsetPaginator(Paginator):
 
     def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
         """The next offset, unless this page was short."""
-        if len(page.records) < self.cfg.page_size:
+        if page.count < self.cfg.page_size:
             return None
         current = _int_param(url, self.cfg.offset_param) or 0
-        return url.copy_set_param(self.cfg.offset_param, str(current + len(page.records)))
+        return url.copy_set_param(self.cfg.offset_param, str(current + page.count))
 
     def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
         """Offsets are known ahead."""
@@ -144,14 +148,19 @@ class CursorPaginator(Paginator):
         self.cfg = cfg
         self.where = where
 
+    @property
+    def body_fields(self) -> tuple[str, ...]:
+        """The next cursor's path."""
+        return (self.cfg.cursor_path,)
+
     def first(self, url: httpx.URL) -> httpx.URL:
         """No cursor, `page_size` records."""
         return url.copy_merge_params({self.cfg.limit_param: self.cfg.page_size})
 
     def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
         """The URL carrying the next cursor."""
-        cursor: Any = get_path(page.body, self.cfg.cursor_path)
-        if cursor is None or cursor == "" or not page.records:
+        cursor: Any = page.decoded.body.get(self.cfg.cursor_path)
+        if cursor is None or cursor == "" or not page.count:
             return None
         cursor = str(cursor)
         if url.params.get(self.cfg.cursor_param) == cursor:
