@@ -2,15 +2,64 @@
     Deduplicate a raw model to the latest version of each key: records can arrive
     more than once (overlapping incremental windows, re-sent updates), so the raw
     layer keeps the greatest `updated_at` (when the record has one), then the latest
-    load, file and line. `_versions_seen` counts the copies that arrived.
-    Plain SQL (`qualify`) that DuckDB and Snowflake both run, so no dispatch.
+    load, file and line. Two columns are added to the kept row:
+
+        _versions_seen    how many landing rows carried the key (all versions)
+        _last_loaded_at   the latest load that carried the key (any version); its
+                          maximum over the model is the incremental high-water mark
+
+    Renders the select of a raw model's `final` CTE over `relation` (the typed
+    landing rows). In an incremental build (is_incremental()), `relation` holds only
+    the rows landed since the last build (filter the source with
+    landed_since_last_build) and each of their keys' current row is read back from
+    the model itself, with its counts, so the new copies are ranked against it by
+    the same ordering: the result is exactly what a full rebuild gives, and a late
+    copy of an older version never replaces a newer row. Merge it on `key`.
+
+    Plain SQL (`qualify`, `* exclude`) that DuckDB and Snowflake both run, so no dispatch.
 -#}
 {% macro latest_version(relation, key, updated_at=none) %}
+    with
+
+    landed as (
+
+        select
+            *,
+            cast(1 as bigint) as _copies,
+            _loaded_at as _copies_loaded_at
+        from {{ relation }}
+        where {{ key }} is not null
+
+    ),
+
+    {% if is_incremental() %}
+    current_rows as (
+
+        select
+            * exclude (_versions_seen, _last_loaded_at),
+            _versions_seen as _copies,
+            _last_loaded_at as _copies_loaded_at
+        from {{ this }}
+        where {{ key }} in (select landed.{{ key }} from landed)
+
+    ),
+    {% endif %}
+
+    candidates as (
+
+        select * from landed
+        {% if is_incremental() %}
+            union all
+            select * from current_rows
+        {% endif %}
+
+    )
+
     select
-        *,
-        count(*) over (partition by {{ key }}) as _versions_seen
-    from {{ relation }}
-    where {{ key }} is not null
+        * exclude (_copies, _copies_loaded_at),
+        cast(sum(_copies) over (partition by {{ key }}) as bigint) as _versions_seen,
+        max(_copies_loaded_at) over (partition by {{ key }}) as _last_loaded_at
+    from candidates
     qualify row_number() over (
         partition by {{ key }}
         order by
@@ -21,4 +70,19 @@
             _file_name desc,
             _file_row_number desc
     ) = 1
+{% endmacro %}
+
+
+{#-
+    The condition an incremental raw model puts on its landing source: rows loaded
+    after the model's high-water mark (the greatest `_last_loaded_at` it holds), so
+    each landing row is read, parsed and counted once. Loads commit in `_loaded_at`
+    order (on DuckDB the loader holds the file while it writes; docs/contracts.md says
+    what that asks of Snowflake loads).
+-#}
+{% macro landed_since_last_build(loaded_at='_loaded_at') %}
+    {%- set high_water_mark -%}
+        (select max(this_build._last_loaded_at) from {{ this }} as this_build)
+    {%- endset -%}
+    {{ loaded_after(loaded_at, high_water_mark) }}
 {% endmacro %}

@@ -41,3 +41,23 @@
 {% macro snowflake__to_utc_timestamp(expr) -%}
     convert_timezone('UTC', {{ expr }})::timestamp_ntz
 {%- endmacro %}
+
+
+{#-
+    loaded_after(expr, utc_timestamp): expr (a load time: TIMESTAMPTZ on DuckDB,
+    TIMESTAMP_LTZ/TZ on Snowflake) is later than utc_timestamp (UTC, no zone, as
+    raw/ stores it); true for every row when utc_timestamp is null. On DuckDB the
+    column is compared as it is, so the scan skips older row groups by their min/max.
+-#}
+{% macro loaded_after(expr, utc_timestamp) -%}
+    {{ return(adapter.dispatch('loaded_after', 'glueflake')(expr, utc_timestamp)) }}
+{%- endmacro %}
+
+{% macro default__loaded_after(expr, utc_timestamp) -%}
+    {{ glueflake.to_utc_timestamp(expr) }}
+    > coalesce({{ utc_timestamp }}, cast('1900-01-01 00:00:00' as timestamp))
+{%- endmacro %}
+
+{% macro duckdb__loaded_after(expr, utc_timestamp) -%}
+    {{ expr }} > timezone('UTC', coalesce({{ utc_timestamp }}, timestamp '1900-01-01 00:00:00'))
+{%- endmacro %}

@@ -1,8 +1,25 @@
+{#-
+    Incremental: a build parses and deduplicates only the rows landed since the last
+    one and merges them with the current rows of their keys (see latest_version);
+    the result equals a full rebuild (dbt build --full-refresh).
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 source as (
 
     select * from {{ source('landing', 'shop__customers') }}
+    {% if is_incremental() %}
+        where {{ landed_since_last_build('_loaded_at') }}
+    {% endif %}
 
 ),
 
