@@ -13,8 +13,10 @@ orders as (
 
     select * from {{ ref('raw_shop__orders') }}
     {% if is_incremental() %}
-        -- Only orders (re)loaded since the last build: new ones and new versions.
-        where _loaded_at >= (select max(this_run._loaded_at) from {{ this }} as this_run)
+        -- Only orders whose kept version changed since the last build (raw keeps the
+        -- _loaded_at of the kept version). Strictly later: every row of the last
+        -- build's batch is already here, and >= would redo that whole batch.
+        where _loaded_at > (select max(this_run._loaded_at) from {{ this }} as this_run)
     {% endif %}
 
 ),
