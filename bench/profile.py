@@ -127,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=int, default=200_000)
     p.add_argument("--rate", type=int, default=1000, help="py-spy samples per second")
     p.add_argument("--keep", action="store_true")
+    p.add_argument(
+        "--gil",
+        action="store_true",
+        help="sample only the thread holding the GIL (where Python-level time goes)",
+    )
+    p.add_argument("--ref", default="HEAD", help="git commit to profile, or 'worktree'")
     args = p.parse_args(argv)
     ensure_bench_venv()
     spy = py_spy()
@@ -136,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = BENCH_DIR / "profile"
     out_dir.mkdir(parents=True, exist_ok=True)
     harness = Harness(
-        Options(scale=args.scale, keep=args.keep), lambda s: print(s, file=sys.stderr)
+        Options(scale=args.scale, keep=args.keep, ref=args.ref), lambda s: print(s, file=sys.stderr)
     )
     work = harness.root / f"profile-{args.scale}"
     work.mkdir(parents=True, exist_ok=True)
@@ -152,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             for stage in ("extract", "load"):
                 raw = out_dir / f"{stage}-{args.scale}.txt"
                 cmd = [str(spy), "record", "-r", str(args.rate), "-f", "raw", "-o", str(raw)]
+                cmd += ["--gil"] if args.gil else []
                 cmd += ["--", *harness.glueflake(stage, configs[0], work)]
                 with harness.log.open("ab") as log:
                     subprocess.run(
