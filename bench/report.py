@@ -41,7 +41,8 @@ def ratios(suites: list[Suite]) -> dict[str, float | None]:
       at the largest scale where both ran (>1 means glueflake is faster);
     - load_vs_duckdb: glueflake load time / bare read_ndjson CTAS time (lower is better);
     - extract_vs_fetch: glueflake extract time / bare sequential fetch time;
-    - incremental: the next day's extract+load as % of the first run's extract+load;
+    - incremental: the next day's extract+load as % of the first run's extract+load,
+      at the largest scale where it ran with pre-rendered pages (full or e2e suite);
     - peak_rss_mb: the largest peak RSS of any glueflake stage at the largest scale run.
     """
     full = next(s for s in suites if s.kind == "full")
@@ -56,10 +57,11 @@ def ratios(suites: list[Suite]) -> dict[str, float | None]:
         out["load_vs_duckdb"] = ratio(_med(full, "load_s"), _med(full, "ctas_s"))
     if full.samples.get("fetch_s"):
         out["extract_vs_fetch"] = ratio(_med(full, "extract_s"), _med(full, "fetch_s"))
-    if full.samples.get("incremental_pct"):
-        out["incremental"] = _med(full, "incremental_pct")
+    with_inc = [s for s in suites if s.kind in ("full", "e2e") and s.samples.get("incremental_pct")]
+    if with_inc:
+        out["incremental"] = _med(max(with_inc, key=lambda s: s.scale), "incremental_pct")
     biggest = max(suites, key=lambda s: s.scale)
-    glueflake_stages = ("extract", "load", "dbt", "incremental")
+    glueflake_stages = ("extract", "load", "dbt", "incremental", "incremental_dbt")
     peaks = [max(biggest.rss_mb[k]) for k in glueflake_stages if biggest.rss_mb.get(k)]
     out["peak_rss_mb"] = max(peaks) if peaks else None
     return out

@@ -337,7 +337,7 @@ class Harness:
         load = self.stage(suite, "load", self.glueflake("load", configs[0], work), work)
         dbt = self.stage(suite, "dbt", self.glueflake("dbt", configs[0], work), work)
         incremental = incremental_dbt = None
-        if kind in ("full", "rss"):
+        if kind in ("full", "e2e", "rss"):
             incremental = self.stage(
                 suite,
                 "incremental",

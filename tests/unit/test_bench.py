@@ -139,6 +139,17 @@ def test_ratios_from_suites() -> None:
     assert RATIOS_RE.match(ratios_line(got))
 
 
+def test_incremental_is_taken_at_the_largest_pre_rendered_scale() -> None:
+    big = Suite(scale=1_000_000, kind="e2e", expected_records=1_000_000)
+    cold = Suite(scale=10_000_000, kind="rss", expected_records=10_000_000)
+    for suite, pct in ((big, 2.5), (cold, 40.0)):
+        suite.add("incremental_pct", pct)
+    cold.add_rss("incremental_dbt", 480.0)
+    got = ratios([_suite(), big, cold])
+    assert got["incremental"] == 2.5  # not the full suite's 4.0, nor the cold rss run
+    assert got["peak_rss_mb"] == 480.0  # every glueflake stage of the largest run counts
+
+
 def test_table_and_notes_render() -> None:
     from rich.console import Console
 
