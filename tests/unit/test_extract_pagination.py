@@ -21,7 +21,7 @@ from glueflake.errors import ExtractError
 from glueflake.extract.decode import PageDecoder
 from glueflake.extract.http import Page
 from glueflake.extract.pages import iter_pages
-from glueflake.extract.pagination import make_paginator, predict_integer_step
+from glueflake.extract.pagination import make_paginator, predict_integer_step, with_int_param
 from glueflake.extract.records import get_path, select_records
 
 START = httpx.URL("http://api.test/items?since=2026-01-01")
@@ -203,3 +203,24 @@ def test_records_selector() -> None:
         select_records(body, "", "api.items")
     assert get_path({"a": [{"b": 5}]}, "a.0.b") == 5
     assert get_path({"a": 1}, "a.b", "dflt") == "dflt"
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("http://h/x?page=3&per_page=10", "page"),
+        ("http://h/x?per_page=10", "page"),
+        ("http://h/x", "offset"),
+        ("http://h/x?since=2026-01-01T00%3A00%3A00Z&page=1&page=2", "page"),
+        ("http://h/x?q=a+b&page=1#frag", "page"),
+        ("http://h/x?p%20age=1", "p age"),
+    ],
+)
+def test_with_int_param_is_copy_set_param_without_the_reencoding(url: str, name: str) -> None:
+    given = httpx.URL(url)
+    assert with_int_param(given, name, 42) == given.copy_set_param(name, "42")
+
+
+def test_with_int_param_keeps_the_rest_of_the_query_byte_for_byte() -> None:
+    link = "http://h/api/orders?page=8&per_page=1000&updated_since=2020-01-01T00%3A00%3A00Z"
+    assert str(with_int_param(httpx.URL(link), "page", 9)) == link.replace("page=8", "page=9")

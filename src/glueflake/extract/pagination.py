@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, urljoin
 
 import httpx
 
@@ -60,6 +61,29 @@ def _int_param(url: httpx.URL, name: str) -> int | None:
     return int(value)
 
 
+def with_int_param(url: httpx.URL, name: str, value: int) -> httpx.URL:
+    """`url` with query parameter `name` set to `value`, every other byte as it was.
+
+    The same URL as ``url.copy_set_param(name, str(value))`` but made by editing the
+    text: httpx re-encodes the whole query and takes ~0.1 ms, which, a few times a
+    page, was a tenth of the extract's own CPU. Leaving the rest of the query
+    untouched also keeps predicted URLs textually equal to the API's own links.
+    """
+    base, mark, query = str(url).partition("?")
+    if "#" in query or quote(name, safe="-._~") != name:
+        return url.copy_set_param(name, str(value))
+    pairs, found = [], False
+    for pair in query.split("&") if mark else []:
+        if pair.partition("=")[0] != name:
+            pairs.append(pair)
+        elif not found:  # the first occurrence takes the value; repeats are dropped
+            pairs.append(f"{name}={value}")
+            found = True
+    if not found:
+        pairs.append(f"{name}={value}")
+    return httpx.URL(f"{base}?{'&'.join(pairs)}")
+
+
 def predict_integer_step(url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
     """A predictor when `next_url` differs from `url` only by one integer parameter.
 
@@ -86,7 +110,7 @@ def predict_integer_step(url: httpx.URL, next_url: httpx.URL) -> Predictor | Non
     if start is None or following is None or following <= start:
         return None
     step = following - start
-    return lambda k: next_url.copy_set_param(name, str(following + k * step))
+    return lambda k: with_int_param(next_url, name, following + k * step)
 
 
 class PageNumberPaginator(Paginator):
@@ -108,7 +132,7 @@ class PageNumberPaginator(Paginator):
             return None
         current = _int_param(url, self.cfg.page_param)
         current = self.cfg.first_page if current is None else current
-        return url.copy_set_param(self.cfg.page_param, str(current + 1))
+        return with_int_param(url, self.cfg.page_param, current + 1)
 
     def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
         """Page numbers are known ahead."""
@@ -133,7 +157,7 @@ class OffsetPaginator(Paginator):
         if page.count < self.cfg.page_size:
             return None
         current = _int_param(url, self.cfg.offset_param) or 0
-        return url.copy_set_param(self.cfg.offset_param, str(current + page.count))
+        return with_int_param(url, self.cfg.offset_param, current + page.count)
 
     def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
         """Offsets are known ahead."""
@@ -190,8 +214,8 @@ class LinkHeaderPaginator(Paginator):
         target = find_rel(page.headers.get_list("link"), "next")
         if not target:
             return None
-        next_url = url.join(target)
-        if next_url == url:
+        next_url = httpx.URL(urljoin(str(url), target))  # url.join, at a fifth of the cost
+        if str(next_url) == str(url):
             raise ExtractError(
                 f"{self.where}: the Link header's next page is the page itself; "
                 "stopping instead of looping forever"
