@@ -20,9 +20,8 @@ orders as (
     select * from {{ ref('raw_shop__orders') }}
     {% if is_incremental() %}
         -- Only orders whose kept version changed since the last build (raw keeps the
-        -- _loaded_at of the kept version). Strictly later: every row of the last
-        -- build's batch is already here, and >= would redo that whole batch.
-        where _loaded_at > (select max(this_run._loaded_at) from {{ this }} as this_run)
+        -- _loaded_at of the kept version).
+        where {{ loaded_since_last_build() }}
     {% endif %}
 
 ),

@@ -260,3 +260,21 @@ def test_older_version_landing_later_does_not_replace_newer(scenario: Scenario) 
 
 def test_rebuild_with_nothing_new_changes_nothing(scenario: Scenario) -> None:
     assert scenario.after_rerun == scenario.before_rerun
+
+
+def test_an_incremental_model_first_built_empty_fills_up(tmp_path: Path) -> None:
+    # A first run finds no orders (the API had none yet; `dbt run`, or a build without
+    # the not_empty test that would stop it); the next build must take everything
+    # that landed since, not compare against the empty model's null max and take nothing.
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        _day0(con)
+        con.execute("delete from landing.shop__orders")
+    build(_settings(db, tmp_path), exclude="resource_type:test", progress=False)
+    assert _query(db, "select count(*) from dev_transform.int_orders") == [(0,)]
+    with duckdb.connect(str(db)) as con:
+        _land(con, "shop__orders", [("orders-1", SHOP.orders(DAY0))], LOADED_1)
+    build(_settings(db, tmp_path), progress=False)
+    built = _query(db, "select count(*), count(distinct order_id) from dev_transform.int_orders")
+    assert built == [(len(SHOP.orders(DAY0)), len(SHOP.orders(DAY0)))]
+    assert _query(db, "select count(*) > 0 from dev_transform.int_order_lines") == [(True,)]
