@@ -37,7 +37,7 @@ def _source(max_attempts: int = 5, auth: ApiKeyAuth | None = None) -> Source:
 
 
 def _fetcher(
-    handler: Handler, clock: FakeClock, source: Source | None = None
+    handler: Handler, clock: FakeClock, source: Source | None = None, jitter: float = 1.0
 ) -> tuple[PageFetcher, httpx.Client]:
     source = source or _source()
     client = make_client(source, httpx.MockTransport(handler))
@@ -47,7 +47,7 @@ def _fetcher(
         where="api.items",
         decode=PageDecoder(""),
         sleep=clock.sleep,
-        rng=lambda: 1.0,
+        rng=lambda: jitter,
     )
     return fetcher, client
 
@@ -102,16 +102,7 @@ def test_5xx_backoff_grows_exponentially_up_to_the_cap() -> None:
 def test_full_jitter_stays_inside_the_interval() -> None:
     handler, _ = _script(*[httpx.Response(500)] * 3, httpx.Response(200, json=[]))
     clock = FakeClock()
-    source = _source()
-    client = make_client(source, httpx.MockTransport(handler))
-    fetcher = PageFetcher(
-        client,
-        source,
-        where="api.items",
-        decode=PageDecoder(""),
-        sleep=clock.sleep,
-        rng=lambda: 0.25,
-    )
+    fetcher, _ = _fetcher(handler, clock, jitter=0.25)
     fetcher(URL)
     assert clock.sleeps == [0.125, 0.25, 0.5]
 
