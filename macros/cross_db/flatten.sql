@@ -51,6 +51,64 @@
 {%- endmacro %}
 
 
+
+{#-
+    unnest_array(relation, relation_alias, expr, alias, fields): the INNER
+    counterpart of flatten_array, for the volume models. It renders a complete
+    FROM item (put it right after `from`): `relation` under `relation_alias`, one
+    row per element of expr (an expression over relation_alias's columns), with
+    the same columns as flatten_array:
+
+        <alias>.value   the element (read it with json_get_parsed when fields is given)
+        <alias>.index   0-based position
+
+    A row whose array is empty, null or missing yields no row (Snowflake
+    FLATTEN without outer). On DuckDB the elements are unnested in the select
+    list: a lateral join there is planned as a join back on the array's JSON text
+    (2.4x slower on the order lines, same rows).
+
+        from {{ unnest_array('orders', 'orders', 'orders.items', 'item', {'sku': 'varchar'}) }}
+-#}
+{% macro unnest_array(relation, relation_alias, expr, alias, fields=none) -%}
+    {{ return(adapter.dispatch('unnest_array', 'glueflake')(relation, relation_alias, expr, alias, fields)) }}
+{%- endmacro %}
+
+{% macro default__unnest_array(relation, relation_alias, expr, alias, fields) -%}
+    {{ exceptions.raise_compiler_error("unnest_array is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__unnest_array(relation, relation_alias, expr, alias, fields) -%}
+    {%- set elements = alias ~ '__elements' -%}
+    {%- set value = alias ~ '__value' -%}
+    {%- set index = alias ~ '__index' -%}
+    (
+        select
+            * exclude ({{ value }}, {{ index }}),
+            struct_pack(value := {{ value }}, index := {{ index }}) as {{ alias }}
+        from (
+            select
+                * exclude ({{ elements }}),
+                unnest({{ elements }}) as {{ value }},
+                generate_subscripts({{ elements }}, 1) - 1 as {{ index }}
+            from (
+                select
+                    {{ relation_alias }}.*,
+                    {%- if fields is not none %}
+                    json_transform({{ expr }}, '[{{ glueflake.duckdb__json_structure(fields) }}]') as {{ elements }}
+                    {%- else %}
+                    cast({{ expr }} as json []) as {{ elements }}
+                    {%- endif %}
+                from {{ relation }} as {{ relation_alias }}
+            ) as {{ relation_alias }}
+        ) as {{ relation_alias }}
+    ) as {{ relation_alias }}
+{%- endmacro %}
+
+{% macro snowflake__unnest_array(relation, relation_alias, expr, alias, fields) -%}
+    {{ relation }} as {{ relation_alias }},
+    lateral flatten(input => {{ expr }}) as {{ alias }}
+{%- endmacro %}
+
 {% macro flatten_object(expr, alias) -%}
     {{ return(adapter.dispatch('flatten_object', 'glueflake')(expr, alias)) }}
 {%- endmacro %}

@@ -44,15 +44,14 @@ flattened as (
         {{ json_get_parsed('item.value', 'sku', 'varchar') }} as sku,
         {{ json_get_parsed('item.value', 'quantity', 'integer') }} as quantity,
         {{ json_get_parsed('item.value', 'unit_price', 'decimal(18, 2)') }} as unit_price
-    from orders
-    -- Each item is parsed once into these fields (see flatten_array).
-    {{ flatten_array('orders.items', 'item', {
+    -- One row per item, each parsed once into these fields; an order whose items
+    -- are empty or missing has no lines (see unnest_array). Orders always have 1
+    -- to 5 items (raw_shop__orders tests item_count).
+    from {{ unnest_array('orders', 'orders', 'orders.items', 'item', {
         'sku': 'varchar',
         'quantity': 'integer',
         'unit_price': 'decimal(18, 2)',
     }) }}
-    -- An order always has 1 to 5 items; an order with none has no lines.
-    where item.index is not null
 
 ),
 
