@@ -109,7 +109,7 @@ def _struct(tree: _Tree, records: Any = None) -> Any:
     """A struct type reading `tree`: the records list required, anything else optional.
 
     Fields are named ``f0, f1...`` in tree order (renamed to the JSON keys), so any
-    key works, and `_collect` finds them again by position.
+    key works, and `_attrs` finds them again by position.
     """
     fields: list[Any] = []
     for i, (_, child) in enumerate(tree.items()):
@@ -184,6 +184,8 @@ class PageDecoder:
         self._body = {p: _getter(_attrs(body_tree, p)) for p in self.body_fields}
         self._records = _getter(_attrs(body_tree, records_path)) if records_path else None
         if self.record_fields:
+            # The records path goes into a tree first, so it is ``f0`` at every level
+            # of both envelopes and `self._records` reads the fields' envelope too.
             bare = _tree((), records_path)
             assert bare is not None
             record = _struct(record_tree)
