@@ -26,7 +26,7 @@ from glueflake.extract.summary import EntityResult, ExtractSummary
 from glueflake.extract.writer import BatchWriter
 from glueflake.lake.layout import new_run_id
 from glueflake.lake.manifest import latest_manifest
-from glueflake.lake.store import ObjectStore, open_store
+from glueflake.lake.store import ObjectStore, open_lake
 
 
 @dataclass(frozen=True)
@@ -149,12 +149,7 @@ def run_extract(
     started = time.perf_counter()
     selected = config.select(only)
     if store is None:
-        store = open_store(
-            config.lake.url,
-            endpoint_url=config.lake.endpoint_url,
-            region=config.lake.region,
-            base_dir=config.base_dir,
-        )
+        store = open_lake(config)
     ctx = _RunContext(
         store=store,
         run_id=run_id or new_run_id(),

@@ -25,6 +25,7 @@ from glueflake.lake.store import (
     ObjectInfo,
     ObjectStore,
     S3Store,
+    open_lake,
     open_store,
     sha256_hex,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "manifest_key",
     "manifests_prefix",
     "new_run_id",
+    "open_lake",
     "open_store",
     "parse_data_key",
     "read_manifest",

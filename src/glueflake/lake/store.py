@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from glueflake.config import PipelineConfig
 
 
 class ObjectExistsError(Exception):
@@ -237,6 +240,16 @@ def open_store(
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     return LocalStore(path)
+
+
+def open_lake(cfg: PipelineConfig) -> ObjectStore:
+    """The store of a pipeline's configured lake (relative paths from its base dir)."""
+    return open_store(
+        cfg.lake.url,
+        endpoint_url=cfg.lake.endpoint_url,
+        region=cfg.lake.region,
+        base_dir=cfg.base_dir,
+    )
 
 
 def sha256_hex(data: bytes) -> str:

@@ -34,7 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from glueflake.config import PipelineConfig
 from glueflake.errors import LoadError
-from glueflake.lake import ObjectStore, new_run_id, open_store
+from glueflake.lake import ObjectStore, new_run_id, open_lake
 from glueflake.load.bulk import insert_rows
 from glueflake.load.crashpoint import AFTER_DATA_INSERT, crash_point
 from glueflake.load.direct import CleanInput, NotClean, insert_clean
@@ -83,16 +83,6 @@ SINGLE_PASS_MEMORY = "160MB"
 BATCH_BYTES = 256 << 20
 BATCH_FILES = 500
 _FILES = "glueflake_files"
-
-
-def open_lake(cfg: PipelineConfig) -> ObjectStore:
-    """The configured lake's store."""
-    return open_store(
-        cfg.lake.url,
-        endpoint_url=cfg.lake.endpoint_url,
-        region=cfg.lake.region,
-        base_dir=cfg.base_dir,
-    )
 
 
 def run_duckdb_load(

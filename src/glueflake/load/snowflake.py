@@ -35,7 +35,7 @@ from glueflake.deploy.snowflake_sql import (
     warehouse_config,
 )
 from glueflake.errors import LoadError
-from glueflake.lake import ObjectStore, list_manifests, open_store, parse_data_key
+from glueflake.lake import ObjectStore, list_manifests, open_lake, parse_data_key
 from glueflake.load.summary import EntityLoadResult, LoadSummary
 from glueflake.load.typing import FileOutcome, FileStatus
 
@@ -526,12 +526,7 @@ def run_snowflake_load(
 
     wh = warehouse_config(cfg)
     objects = snowflake_objects(cfg)
-    store = store or open_store(
-        cfg.lake.url,
-        endpoint_url=cfg.lake.endpoint_url,
-        region=cfg.lake.region,
-        base_dir=cfg.base_dir,
-    )
+    store = store or open_lake(cfg)
     console = Console(stderr=True)
     summary = LoadSummary(load_id=new_run_id())
     started = time.perf_counter()

@@ -36,7 +36,7 @@ from glueflake.deploy.snowflake_sql import (
     snowflake_objects,
     warehouse_config,
 )
-from glueflake.lake import ObjectInfo, ObjectStore, open_store
+from glueflake.lake import ObjectInfo, ObjectStore, open_lake
 from glueflake.load.discover import (
     DEFAULT_ORPHAN_GRACE,
     CommittedFile,
@@ -89,12 +89,7 @@ def snowflake_status(
 
     wh = warehouse_config(cfg)
     objects = snowflake_objects(cfg)
-    store = store or open_store(
-        cfg.lake.url,
-        endpoint_url=cfg.lake.endpoint_url,
-        region=cfg.lake.region,
-        base_dir=cfg.base_dir,
-    )
+    store = store or open_lake(cfg)
     now = now or datetime.now(UTC)
     strategy = strategy or JsonCopy()
     report = StatusReport(store.url, f"snowflake {wh.account} {objects.database}.{objects.schema}")

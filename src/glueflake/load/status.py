@@ -12,9 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from glueflake.config import PipelineConfig
-from glueflake.lake import ObjectStore
+from glueflake.lake import ObjectStore, open_lake
 from glueflake.load.discover import DEFAULT_ORPHAN_GRACE, LedgerEntry, plan_entity
-from glueflake.load.duckdb_loader import open_lake
 from glueflake.load.ledger import ledger_exists, read_ledger
 from glueflake.load.warehouse import connect, landing_table, warehouse_path
 
