@@ -214,3 +214,38 @@ def small_lake(root: Path) -> tuple[LocalStore, dict[tuple[str, str], int]]:
         ("shop", "orders"): len(orders_1) + len(orders_2),
     }
     return store, counts
+
+
+class ScriptedCursor:
+    """A Snowflake cursor whose answers a test scripts: subclasses implement `answer`.
+
+    Every statement is kept in `sql`; `answer` sets `description` and `rows`.
+    """
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self.description: list[tuple[str]] = []
+        self.rows: list[tuple[Any, ...]] = []
+
+    def execute(self, sql: str) -> None:
+        self.sql.append(sql)
+        self.answer(sql)
+
+    def answer(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+
+class ScriptedConn:
+    """A connection that hands out one scripted cursor."""
+
+    def __init__(self, cursor: ScriptedCursor) -> None:
+        self._cursor = cursor
+
+    def cursor(self) -> ScriptedCursor:
+        return self._cursor

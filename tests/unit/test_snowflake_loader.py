@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from snowflake_fixtures import small_lake, snowflake_config
+from snowflake_fixtures import ScriptedConn, small_lake, snowflake_config
+from snowflake_fixtures import ScriptedCursor as BaseCursor
 
 from glueflake.deploy.snowflake_sql import snowflake_objects
 from glueflake.errors import LoadError
@@ -53,19 +54,16 @@ def test_copy_result_rows_map_to_ledger_outcomes() -> None:
     assert _match_key("Copy executed with 0 files processed.", [key]) is None
 
 
-class ScriptedCursor:
+class ScriptedCursor(BaseCursor):
     """Answers COPY_HISTORY with the files 'loaded' so far, and SYSTEM$PIPE_STATUS."""
 
     def __init__(self, batches: list[list[str]], state: str = "RUNNING") -> None:
+        super().__init__()
         self.batches = batches
         self.state = state
         self.polls = 0
-        self.rows: list[tuple[Any, ...]] = []
-        self.description: list[tuple[str]] = []
-        self.sql: list[str] = []
 
-    def execute(self, sql: str) -> None:
-        self.sql.append(sql)
+    def answer(self, sql: str) -> None:
         if "copy_history" in sql:
             loaded = [k for batch in self.batches[: self.polls + 1] for k in batch]
             self.polls += 1
@@ -84,20 +82,6 @@ class ScriptedCursor:
         else:
             self.description = [("STATUS",)]
             self.rows = [(json.dumps({"executionState": self.state, "pendingFileCount": 1}),)]
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self.rows
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return self.rows[0] if self.rows else None
-
-
-class ScriptedConn:
-    def __init__(self, cursor: ScriptedCursor) -> None:
-        self._cursor = cursor
-
-    def cursor(self) -> ScriptedCursor:
-        return self._cursor
 
 
 def _orders(tmp_path: Path) -> tuple[Any, Any, list[str]]:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from snowflake_fixtures import small_lake, snowflake_config
+from snowflake_fixtures import ScriptedConn, small_lake, snowflake_config
+from snowflake_fixtures import ScriptedCursor as BaseCursor
 
 from glueflake.lake import ObjectInfo
 from glueflake.load.discover import CommittedFile
@@ -99,17 +100,14 @@ def test_recorded_etag_is_the_current_one_only_if_loaded_after_the_last_write() 
     assert after[a].etag == "e2"  # a forced reload read the rewrite
 
 
-class ScriptedCursor:
+class ScriptedCursor(BaseCursor):
     """Answers the status queries: tables, COPY_HISTORY, landing per file, count(*)."""
 
     def __init__(self, history: dict[str, list[tuple[Any, ...]]]) -> None:
+        super().__init__()
         self.history = history
-        self.sql: list[str] = []
-        self.description: list[tuple[str]] = []
-        self.rows: list[tuple[Any, ...]] = []
 
-    def execute(self, sql: str) -> None:
-        self.sql.append(sql)
+    def answer(self, sql: str) -> None:
         if "information_schema.tables" in sql:
             self.description, self.rows = [("TABLE_NAME",)], [("SHOP__ORDERS",)]
         elif "copy_history" in sql:
@@ -124,20 +122,6 @@ class ScriptedCursor:
             self.rows = [(sum(r[2] for r in self.history["GLUEFLAKE.LANDING.SHOP__ORDERS"]),)]
         else:
             raise AssertionError(f"unexpected query: {sql}")
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self.rows
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        return self.rows[0] if self.rows else None
-
-
-class ScriptedConn:
-    def __init__(self, cursor: ScriptedCursor) -> None:
-        self._cursor = cursor
-
-    def cursor(self) -> ScriptedCursor:
-        return self._cursor
 
 
 def test_status_reads_copy_history_of_each_landing_table(tmp_path: Path) -> None:
