@@ -143,3 +143,18 @@ def test_fault_injection_alternates_429_and_503() -> None:
                 assert response.json()["error"]["code"] == "injected_fault"
         assert statuses == [200, 200, 429, 200, 200, 503] * 2
         assert server.requests_served == 12
+
+
+def test_a_server_at_an_hour_serves_that_instant_over_http() -> None:
+    morning = SETTINGS.model_copy(update={"hour": 9})
+    since = "2026-07-20T00:00:00Z"  # the start of day 200
+    with DemoServer(morning) as server, httpx.Client(base_url=server.base_url) as http:
+        records, _ = walk_orders(http, {"per_page": "500"})
+        changed, _ = walk_orders(http, {"per_page": "100", "updated_since": since})
+        customers = walk_customers(http, {"limit": "50", "updated_since": since})
+    assert records == list(iter_orders(morning))
+    assert len(records) == count_orders(morning) < count_orders(SETTINGS)
+    assert max(r["updated_at"] for r in records) <= "2026-07-20T08:59:59Z"
+    assert 0 < len(changed) == count_orders(morning, since) < count_orders(SETTINGS, since)
+    assert len(customers) == count_customers(morning, since)
+    assert all(c["updated_at"] <= "2026-07-20T08:59:59Z" for c in customers)

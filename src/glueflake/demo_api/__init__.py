@@ -1,6 +1,6 @@
 """The bundled demo REST API: REST Countries v3.1 and a small shop, over real HTTP.
 
-Deterministic for a given ``seed``, ``scale`` and simulated ``day`` (see
+Deterministic for a given ``seed``, ``scale``, simulated ``day`` and ``hour`` (see
 ``docs/contracts.md``). The HTTP server is in ``server``; the pure data functions
 below compute the same records without HTTP, for tests and benchmarks.
 """

@@ -16,6 +16,9 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 86_400
 """Seconds in a simulated day."""
 
+HOUR = 3_600
+"""Seconds in a simulated hour."""
+
 Since: TypeAlias = str | datetime | int | None
 """Accepted forms of an ``updated_since`` bound."""
 
@@ -39,6 +42,19 @@ def day_end(day: int) -> int:
         Seconds since the epoch of ``day`` 23:59:59Z.
     """
     return day * DAY + DAY - 1
+
+
+def hour_end(day: int, hour: int) -> int:
+    """Return the last second of hour ``hour`` of ``day`` ("now" at that time of day).
+
+    Args:
+        day: Simulated day number.
+        hour: Hours of ``day`` that have passed, 1 to 24; 24 is the end of the day.
+
+    Returns:
+        Seconds since the epoch of ``day`` ``hour - 1``:59:59Z; ``day_end(day)`` for 24.
+    """
+    return day * DAY + hour * HOUR - 1
 
 
 def day_date(day: int) -> date:

@@ -1,4 +1,4 @@
-"""Customers of the demo shop: a pure function of ``(seed, scale, id, day)``.
+"""Customers of the demo shop: a pure function of ``(seed, scale, id, now)``.
 
 Customer ids increase with ``created_at`` (sign-ups spread over the two years
 before the first order). Changes come from a schedule of *change slots*: each
@@ -8,7 +8,11 @@ customer ``perm(s mod customers)`` where ``perm`` is a fixed affine permutation.
 So every customer changes once every ``customers / k`` days, and both directions
 are O(1): the customers changed on a day are read off the slots, and a
 customer's last change is found by inverting the permutation. A change moves
-either the tier or the country, and ``updated_at`` to that moment.
+either the tier or the country, and ``updated_at`` to that moment. Each slot has a
+time of day; ``now`` (the end of the settings' hour of their day) serves the
+slots up to it, so a slot later on ``now``'s own day has not happened yet. A
+customer's slots are ``customers`` slots (at least 100 days) apart, so at most
+one of them falls on any one day.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from array import array
 from collections.abc import Iterator
 from typing import Any
 
-from glueflake.demo_api.clock import DAY, Since, day_end, iso, to_instant
+from glueflake.demo_api.clock import DAY, Since, iso, to_instant
 from glueflake.demo_api.prng import BLOCK, bits, block, stream_key
 from glueflake.demo_api.settings import DemoSettings
 from glueflake.demo_api.world import CUSTOMERS_START, ORDERS_START, World, world
@@ -106,10 +110,10 @@ def _tier(bits: int) -> str:
 
 
 def customer_record(settings: DemoSettings, customer_id: int) -> dict[str, Any]:
-    """Return one customer as served on the settings' day.
+    """Return one customer as served at the settings' instant (``settings.now``).
 
     Args:
-        settings: World and day.
+        settings: World, day and hour.
         customer_id: 1-based id, at most ``settings.customer_count``.
 
     Returns:
@@ -121,15 +125,15 @@ def customer_record(settings: DemoSettings, customer_id: int) -> dict[str, Any]:
     w = world(settings.seed, settings.scale)
     if not 1 <= customer_id <= w.customers:
         raise KeyError(customer_id)
-    return _record(w, customer_id, settings.today)
+    return _record(w, customer_id, settings.now)
 
 
-def _record(w: World, customer_id: int, day: int) -> dict[str, Any]:
+def _record(w: World, customer_id: int, now: int) -> dict[str, Any]:
     n = w.customers
     per_day = _slots_per_day(n)
     _, b, a_inv = _permutation(w.seed, n)
     first = ((customer_id - 1 - b) * a_inv) % n  # first slot that changes this customer
-    last_slot = _last_slot(per_day, day)
+    last_slot = _last_slot(per_day, now // DAY)
 
     words, at = _words(w, customer_id)
     created = CUSTOMERS_START + ((customer_id - 1) * _SPAN + words[at] % _SPAN) // n
@@ -144,6 +148,9 @@ def _record(w: World, customer_id: int, day: int) -> dict[str, Any]:
     slot = first
     while slot <= last_slot:
         change = bits(slot_key, slot)
+        at = _slot_day(slot, per_day) * DAY + change % DAY  # == _slot_time(w, slot, per_day)
+        if at > now:  # only possible on now's own day, and then it is this customer's last
+            break
         if change & (1 << 40):  # a new tier drawn from the sign-up mix, never the same
             new_tier = _tier(change >> 41)
             tier = new_tier if new_tier != tier else TIERS[(TIERS.index(tier) + 1) % len(TIERS)]
@@ -153,7 +160,7 @@ def _record(w: World, customer_id: int, day: int) -> dict[str, Any]:
                 index = w.country_codes.index(new)
                 new = w.country_codes[(index + 1) % len(w.country_codes)]
             country = new
-        updated = _slot_day(slot, per_day) * DAY + change % DAY
+        updated = at
         slot += n
 
     return {
@@ -168,39 +175,45 @@ def _record(w: World, customer_id: int, day: int) -> dict[str, Any]:
     }
 
 
-def _updated_at(w: World, customer_id: int, day: int) -> int:
+def _updated_at(w: World, customer_id: int, now: int) -> int:
+    """Time of the customer's last change slot at or before ``now`` (else sign-up)."""
     n = w.customers
     per_day = _slots_per_day(n)
     _, b, a_inv = _permutation(w.seed, n)
     first = ((customer_id - 1 - b) * a_inv) % n
-    last_slot = _last_slot(per_day, day)
+    last_slot = _last_slot(per_day, now // DAY)
     if first > last_slot:
         return _created(w, customer_id)
     slot = first + ((last_slot - first) // n) * n
-    return _slot_time(w, slot, per_day)
+    at = _slot_time(w, slot, per_day)
+    if at <= now:
+        return at
+    # later on now's day: the slot before it (a whole day or more earlier) is the last
+    slot -= n
+    return _slot_time(w, slot, per_day) if slot >= first else _created(w, customer_id)
 
 
 @functools.lru_cache(maxsize=64)
-def _matching_ids(seed: int, scale: int, since: int, day: int) -> array[int]:
-    """Sorted ids of customers with ``updated_at >= since`` on ``day`` (cached).
+def _matching_ids(seed: int, scale: int, since: int, now: int) -> array[int]:
+    """Sorted ids of customers with ``updated_at >= since`` at instant ``now`` (cached).
 
-    Only customers owning a change slot between ``since``'s day and ``day`` can
-    match, unless ``since`` precedes the first change (then sign-ups may match
+    Only customers owning a change slot between ``since``'s day and ``now``'s day
+    can match, unless ``since`` precedes the first change (then sign-ups may match
     too and every customer is checked).
     """
     w = world(seed, scale)
     n = w.customers
     per_day = _slots_per_day(n)
-    if since > day_end(day):
+    if since > now:
         return array("q")
     first_slot = max(0, (since // DAY - ORDERS_START // DAY) * per_day)
-    last_slot = _last_slot(per_day, day)
+    last_slot = _last_slot(per_day, now // DAY)
     if since <= ORDERS_START or last_slot - first_slot + 1 >= n:
         candidates: list[int] | range = range(1, n + 1)
     else:
         a, b, _ = _permutation(seed, n)
         candidates = sorted({(s % n * a + b) % n + 1 for s in range(first_slot, last_slot + 1)})
-    return array("q", (cid for cid in candidates if _updated_at(w, cid, day) >= since))
+    return array("q", (cid for cid in candidates if _updated_at(w, cid, now) >= since))
 
 
 def customers_page(
@@ -209,7 +222,7 @@ def customers_page(
     """Return the customers after ``after_id`` in id order.
 
     Args:
-        settings: World and day.
+        settings: World, day and hour.
         after_id: Last id of the previous page (0 for the first page).
         limit: Page size.
         since: Optional ``updated_at >= since`` filter, seconds since the epoch.
@@ -218,24 +231,24 @@ def customers_page(
         ``(records, last_id)``; ``last_id`` is ``None`` on the last page.
     """
     w = world(settings.seed, settings.scale)
-    day = settings.today
+    now = settings.now
     if since is None:
         ids: list[int] | range = range(after_id + 1, min(w.customers, after_id + limit) + 1)
         more = after_id + limit < w.customers
     else:
-        matching = _matching_ids(settings.seed, settings.scale, since, day)
+        matching = _matching_ids(settings.seed, settings.scale, since, now)
         start = bisect.bisect_right(matching, after_id)
         ids = matching[start : start + limit].tolist()
         more = start + limit < len(matching)
-    records = [_record(w, cid, day) for cid in ids]
+    records = [_record(w, cid, now) for cid in ids]
     return records, (records[-1]["id"] if records and more else None)
 
 
 def count_customers(settings: DemoSettings, updated_since: Since = None) -> int:
-    """Count the customers served on the settings' day.
+    """Count the customers served at the settings' instant (``settings.now``).
 
     Args:
-        settings: World and day.
+        settings: World, day and hour.
         updated_since: Optional ``updated_at >= updated_since`` filter: ISO-8601
             text, a datetime, or seconds since the epoch.
 
@@ -245,14 +258,14 @@ def count_customers(settings: DemoSettings, updated_since: Since = None) -> int:
     since = to_instant(updated_since)
     if since is None:
         return settings.customer_count
-    return len(_matching_ids(settings.seed, settings.scale, since, settings.today))
+    return len(_matching_ids(settings.seed, settings.scale, since, settings.now))
 
 
 def iter_customers(settings: DemoSettings, updated_since: Since = None) -> Iterator[dict[str, Any]]:
-    """Yield every customer served on the settings' day, in id order.
+    """Yield every customer served at the settings' instant, in id order.
 
     Args:
-        settings: World and day.
+        settings: World, day and hour.
         updated_since: Optional ``updated_at >= updated_since`` filter: ISO-8601
             text, a datetime, or seconds since the epoch.
 

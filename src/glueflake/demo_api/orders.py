@@ -1,4 +1,4 @@
-"""Orders of the demo shop: a pure function of ``(seed, scale, id, day)``.
+"""Orders of the demo shop: a pure function of ``(seed, scale, id, now)``.
 
 Orders arrive at a constant ``scale / HISTORY_DAYS`` a day from 2025-08-05, so
 ``scale`` of them exist at the end of day 0 and ids increase with
@@ -11,8 +11,10 @@ at or after t" is O(1) and page ``k`` of a listing is ids
 Each order then moves through its statuses on a timeline drawn from its own
 random bits: placed, paid (+1 day), shipped (+2..3 days), delivered (+5..7
 days); about 3 % are cancelled within hours instead, and about 3 % of delivered
-orders are returned 2..3 days later. The status served on day ``d`` is the last
-event not after the end of ``d``; ``updated_at`` is that event's time. The last
+orders are returned 2..3 days later. ``now`` is the instant the settings serve
+(the end of hour ``hour`` of ``day``; by default the end of the day): only orders
+created at or before it exist, and the status served is the last event not after
+it; ``updated_at`` is that event's time. The last
 event comes at most ``CHANGE_WINDOW`` after creation, so an ``updated_since``
 filter only has to test orders created in that window before ``since``; all
 orders created after ``since`` match by definition.
@@ -25,7 +27,7 @@ from array import array
 from collections.abc import Iterator
 from typing import Any
 
-from glueflake.demo_api.clock import DAY, Since, day_end, iso, to_instant
+from glueflake.demo_api.clock import DAY, HOUR, Since, hour_end, iso, to_instant
 from glueflake.demo_api.customers import home_country
 from glueflake.demo_api.prng import BLOCK, block, step
 from glueflake.demo_api.settings import DemoSettings
@@ -35,10 +37,9 @@ CHANGE_WINDOW = 11 * DAY
 """Upper bound of (last status change - created_at)."""
 
 _HISTORY = HISTORY_DAYS * DAY
-_HOUR = 3_600
-_SIX_HOURS = 6 * _HOUR
+_SIX_HOURS = 6 * HOUR
 _QUANTITIES = (1, 1, 1, 1, 2, 2, 3, 4, 5)
-_LATEST_DELIVERY = 7 * DAY + 6 * _HOUR  # no delivery event comes later than this
+_LATEST_DELIVERY = 7 * DAY + 6 * HOUR  # no delivery event comes later than this
 _WIDTH = 4  # random words per order: created jitter, lifecycle, header, items
 
 
@@ -65,14 +66,15 @@ def _first_created_at_or_after(w: World, moment: int) -> int:
     return candidate if (candidate - 1) * _HISTORY + jitter >= target else candidate + 1
 
 
-def _last_id(w: World, day: int) -> int:
-    return _first_created_at_or_after(w, day_end(day) + 1) - 1
+def _last_id(w: World, now: int) -> int:
+    """Id of the last order created at or before ``now`` (0 if none)."""
+    return _first_created_at_or_after(w, now + 1) - 1
 
 
 def _status(life: int, created: int, now: int) -> tuple[str, int]:
     """Status and ``updated_at`` at ``now`` of an order with lifecycle bits ``life``."""
     if life & 0x3F < 2:  # ~3 % cancelled a few hours after placing
-        cancelled = created + _HOUR + (life >> 6) % (12 * _HOUR)
+        cancelled = created + HOUR + (life >> 6) % (12 * HOUR)
         return ("cancelled", cancelled) if cancelled <= now else ("placed", created)
     paid = created + DAY + (life >> 6) % _SIX_HOURS
     if paid > now:
@@ -128,22 +130,23 @@ def _record(w: World, order_id: int, now: int) -> dict[str, Any]:
 
 
 def order_record(settings: DemoSettings, order_id: int) -> dict[str, Any]:
-    """Return one order as served on the settings' day.
+    """Return one order as served at the settings' instant (``settings.now``).
 
     Args:
-        settings: World and day.
+        settings: World, day and hour.
         order_id: 1-based id.
 
     Returns:
         The order dict (contract field order).
 
     Raises:
-        KeyError: If the order does not exist on that day.
+        KeyError: If the order does not exist yet at that instant.
     """
     w = world(settings.seed, settings.scale)
-    if not 1 <= order_id <= _last_id(w, settings.today):
+    now = settings.now
+    if not 1 <= order_id <= _last_id(w, now):
         raise KeyError(order_id)
-    return _record(w, order_id, day_end(settings.today))
+    return _record(w, order_id, now)
 
 
 class _Filtered:
@@ -166,11 +169,16 @@ class _Filtered:
         return ids
 
 
+def _filtered(seed: int, scale: int, since: int, day: int, hour: int = 24) -> _Filtered:
+    """Ids matching ``updated_at >= since`` at the end of hour ``hour`` of ``day``."""
+    return _filtered_at(seed, scale, since, hour_end(day, hour))
+
+
 @functools.lru_cache(maxsize=64)
-def _filtered(seed: int, scale: int, since: int, day: int) -> _Filtered:
+def _filtered_at(seed: int, scale: int, since: int, now: int) -> _Filtered:
+    """Ids matching ``updated_at >= since`` at instant ``now`` (cached per query)."""
     w = world(seed, scale)
-    now = day_end(day)
-    last = _last_id(w, day)
+    last = _last_id(w, now)
     if since > now:
         return _Filtered(array("q"), 1, 0)
     first_created = min(last + 1, _first_created_at_or_after(w, since))
@@ -199,7 +207,7 @@ def orders_page(
     """Return page ``page`` (1-based) of the orders, in id order.
 
     Args:
-        settings: World and day.
+        settings: World, day and hour.
         page: 1-based page number.
         per_page: Page size.
         since: Optional ``updated_at >= since`` filter, seconds since the epoch.
@@ -208,24 +216,23 @@ def orders_page(
         ``(records, has_next_page)``.
     """
     w = world(settings.seed, settings.scale)
-    day = settings.today
+    now = settings.now
     offset = (page - 1) * per_page
     if since is None:
-        total = _last_id(w, day)
+        total = _last_id(w, now)
         ids: list[int] | range = range(offset + 1, min(total, offset + per_page) + 1)
     else:
-        matching = _filtered(settings.seed, settings.scale, since, day)
+        matching = _filtered_at(settings.seed, settings.scale, since, now)
         total = len(matching)
         ids = matching.slice(offset, per_page) if offset < total else []
-    now = day_end(day)
     return [_record(w, i, now) for i in ids], offset + per_page < total
 
 
 def count_orders(settings: DemoSettings, updated_since: Since = None) -> int:
-    """Count the orders served on the settings' day.
+    """Count the orders served at the settings' instant (``settings.now``).
 
     Args:
-        settings: World and day.
+        settings: World, day and hour.
         updated_since: Optional ``updated_at >= updated_since`` filter: ISO-8601
             text, a datetime, or seconds since the epoch.
 
@@ -234,15 +241,15 @@ def count_orders(settings: DemoSettings, updated_since: Since = None) -> int:
     """
     since = to_instant(updated_since)
     if since is None:
-        return _last_id(world(settings.seed, settings.scale), settings.today)
-    return len(_filtered(settings.seed, settings.scale, since, settings.today))
+        return _last_id(world(settings.seed, settings.scale), settings.now)
+    return len(_filtered_at(settings.seed, settings.scale, since, settings.now))
 
 
 def iter_orders(settings: DemoSettings, updated_since: Since = None) -> Iterator[dict[str, Any]]:
-    """Yield every order served on the settings' day, in id order.
+    """Yield every order served at the settings' instant, in id order.
 
     Args:
-        settings: World and day.
+        settings: World, day and hour.
         updated_since: Optional ``updated_at >= updated_since`` filter: ISO-8601
             text, a datetime, or seconds since the epoch.
 

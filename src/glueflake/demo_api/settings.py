@@ -1,10 +1,10 @@
-"""Settings of one demo API world: seed, size, simulated day, key, fault injection."""
+"""Settings of one demo API world: seed, size, simulated day and hour, key, fault injection."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from glueflake.demo_api.clock import default_day
+from glueflake.demo_api.clock import default_day, hour_end
 
 DEFAULT_API_KEY = "glueflake-demo-key"
 """Key accepted by a server started without an explicit ``api_key``."""
@@ -23,6 +23,10 @@ class DemoSettings(BaseModel):
             2026-01-01); customers are ``max(100, scale // 10)``.
         day: Simulated day (0 is 2026-01-01); ``None`` means today (UTC), resolved
             once when the settings are created.
+        hour: Time of day of the simulated clock: the API serves the world as it
+            stands at the end of hour ``hour`` of ``day`` (everything that happened
+            up to ``day``'s ``hour - 1``:59:59). 24, the default, is the end of the
+            day; countries change per day only, so they ignore it.
         api_key: Value the ``X-API-Key`` header must carry on ``/api/*`` (kept out
             of ``repr`` so it never reaches a log).
         fail_every: When > 0, every Nth authorised ``/api/*`` request fails with
@@ -34,6 +38,7 @@ class DemoSettings(BaseModel):
     seed: int = Field(default=42, ge=0, lt=2**63)
     scale: int = Field(default=20_000, ge=1, le=MAX_SCALE)
     day: int | None = Field(default=None, ge=0, le=100_000)
+    hour: int = Field(default=24, ge=1, le=24)
     api_key: str = Field(default=DEFAULT_API_KEY, min_length=1, repr=False)
     fail_every: int = Field(default=0, ge=0)
 
@@ -48,6 +53,14 @@ class DemoSettings(BaseModel):
         """The simulated day as an ``int`` (never ``None`` once constructed)."""
         assert self.day is not None
         return self.day
+
+    @property
+    def now(self) -> int:
+        """The instant served, in seconds since 2026-01-01T00:00:00Z.
+
+        The last second of hour ``hour`` of ``day``: nothing dated later exists yet.
+        """
+        return hour_end(self.today, self.hour)
 
     @property
     def customer_count(self) -> int:

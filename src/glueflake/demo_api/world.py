@@ -1,7 +1,7 @@
 """Day-independent constants of one shop world, shared by customers and orders.
 
-A world is fixed by ``(seed, scale)``; the simulated day only decides how much of
-it is visible. Everything here is computed once per world and cached.
+A world is fixed by ``(seed, scale)``; the simulated day and hour only decide how
+much of it is visible. Everything here is computed once per world and cached.
 """
 
 from __future__ import annotations
