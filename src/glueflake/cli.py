@@ -39,6 +39,17 @@ DemoDayOpt = Annotated[
         help="Simulated day of the demo API (default: days since 2026-01-01).",
     ),
 ]
+DemoHourOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--demo-hour",
+        envvar="GLUEFLAKE_DEMO_HOUR",
+        min=1,
+        max=24,
+        help="Hours of the demo API's simulated day that have passed, 1-24: it serves the "
+        "world as at the end of that hour (default: 24, the end of the day).",
+    ),
+]
 OnlyOpt = Annotated[
     list[str] | None,
     typer.Option("--only", envvar="GLUEFLAKE_ONLY", help="Limit to source or source.entity."),
@@ -80,12 +91,14 @@ def _print_error(message: str) -> None:
     console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def _config(path: Path, demo_day: int | None = None) -> PipelineConfig:
+def _config(
+    path: Path, demo_day: int | None = None, demo_hour: int | None = None
+) -> PipelineConfig:
     config = load_config(path)
-    if demo_day is not None:
-        config = config.model_copy(
-            update={"demo": config.demo.model_copy(update={"day": demo_day})}
-        )
+    demo = {"day": demo_day, "hour": demo_hour}
+    update = {key: value for key, value in demo.items() if value is not None}
+    if update:
+        config = config.model_copy(update={"demo": config.demo.model_copy(update=update)})
     return config
 
 
@@ -98,6 +111,7 @@ def _call(fn: Callable[[], T]) -> T:
 def demo_api(
     config: ConfigOpt = Path("pipeline.yml"),
     demo_day: DemoDayOpt = None,
+    demo_hour: DemoHourOpt = None,
     host: Annotated[str, typer.Option(envvar="GLUEFLAKE_DEMO_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="GLUEFLAKE_DEMO_PORT")] = 8000,
     api_key_env: Annotated[
@@ -108,17 +122,21 @@ def demo_api(
     """Serve the bundled demo REST API (countries, customers, orders) until Ctrl-C."""
     import os
 
-    from glueflake.demo_api import DemoSettings, serve
+    from glueflake.demo_api import DemoSettings, iso, serve
 
     def start() -> None:
-        cfg = _config(config, demo_day)
+        cfg = _config(config, demo_day, demo_hour)
         key = os.environ.get(api_key_env)
         if not key:
             raise UserError(f"set {api_key_env} to the API key the demo API should require")
+        demo = cfg.demo
         settings = DemoSettings(
-            seed=cfg.demo.seed, scale=cfg.demo.scale, day=cfg.demo.day, api_key=key
+            seed=demo.seed, scale=demo.scale, day=demo.day, hour=demo.hour, api_key=key
         )
-        console.print(f"demo API on http://{host}:{port} (day {settings.day}); Ctrl-C stops")
+        clock = f"day {settings.day}"
+        if settings.hour < 24:
+            clock += f" until {iso(settings.now)[11:19]}"
+        console.print(f"demo API on http://{host}:{port} ({clock}); Ctrl-C stops")
         serve(settings, host=host, port=port)
 
     _call(start)
@@ -128,13 +146,18 @@ def demo_api(
 def extract(
     config: ConfigOpt = Path("pipeline.yml"),
     demo_day: DemoDayOpt = None,
+    demo_hour: DemoHourOpt = None,
     only: OnlyOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Extract every configured endpoint into the lake (the Glue job's work)."""
     from glueflake.extract import run_extract
 
-    out.print(_call(lambda: run_extract(_config(config, demo_day), only=only, progress=progress)))
+    out.print(
+        _call(
+            lambda: run_extract(_config(config, demo_day, demo_hour), only=only, progress=progress)
+        )
+    )
 
 
 @app.command()
@@ -198,6 +221,7 @@ def transform(
 def run(
     config: ConfigOpt = Path("pipeline.yml"),
     demo_day: DemoDayOpt = None,
+    demo_hour: DemoHourOpt = None,
     target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
     progress: ProgressOpt = True,
 ) -> None:
@@ -205,7 +229,7 @@ def run(
     from glueflake.pipeline import run_pipeline
 
     result = _call(
-        lambda: run_pipeline(_config(config, demo_day), target=target, progress=progress)
+        lambda: run_pipeline(_config(config, demo_day, demo_hour), target=target, progress=progress)
     )
     out.print(result)
     if not result.ok:

@@ -289,6 +289,11 @@ class Demo(_Model):
     seed: int = 42
     scale: PositiveInt = 20_000
     day: Annotated[int, Field(ge=0)] | None = None
+    hour: Annotated[int, Field(ge=1, le=24)] = Field(
+        default=24,
+        description="hours of the simulated day that have passed: the API serves the world "
+        "as at the end of that hour; 24 = the end of the day",
+    )
 
 
 class Dbt(_Model):

@@ -7,12 +7,18 @@ serves exactly what it always did.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+from pathlib import Path
 
 import orjson
 import pydantic
 import pytest
+import yaml
+from typer.testing import CliRunner
 
+from glueflake.cli import _config, app
+from glueflake.config import Demo
 from glueflake.demo_api import (
     DemoSettings,
     count_customers,
@@ -179,3 +185,56 @@ def test_customer_changes_accumulate_hour_by_hour() -> None:
 
 def test_countries_do_not_depend_on_the_hour() -> None:
     assert countries(D) == countries(at(ORDERS, 3).today)
+
+
+# --- configuration and CLI ------------------------------------------------------------
+
+
+def test_config_demo_hour_defaults_to_the_end_of_the_day() -> None:
+    assert Demo().hour == 24
+    assert Demo(day=3, hour=9).hour == 9
+    for bad in (0, 25):
+        with pytest.raises(pydantic.ValidationError, match="hour"):
+            Demo(hour=bad)
+
+
+CONFIG = {
+    "version": 1,
+    "demo": {"seed": 1, "scale": 1_000, "day": 5, "hour": 7},
+    "sources": {
+        "shop": {
+            "base_url": "demo",
+            "endpoints": {"orders": {"path": "/api/orders", "primary_key": "id"}},
+        }
+    },
+}
+
+
+def _write(tmp_path: Path, raw: dict[str, object]) -> Path:
+    path = tmp_path / "pipeline.yml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def test_pipeline_yml_demo_hour_and_the_cli_override(tmp_path: Path) -> None:
+    path = _write(tmp_path, copy.deepcopy(CONFIG))
+    assert _config(path).demo.hour == 7
+    assert _config(path, demo_hour=20).demo == Demo(seed=1, scale=1_000, day=5, hour=20)
+    assert _config(path, demo_day=9).demo == Demo(seed=1, scale=1_000, day=9, hour=7)
+
+
+def test_pipeline_yml_bad_demo_hour_names_the_field(tmp_path: Path) -> None:
+    raw = copy.deepcopy(CONFIG)
+    raw["demo"] = {"hour": 25}
+    result = CliRunner().invoke(app, ["run", "--no-progress", "-c", str(_write(tmp_path, raw))])
+    assert result.exit_code == 2
+    assert "demo.hour" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "extract", "demo-api"])
+@pytest.mark.parametrize("hour", ["0", "25"])
+def test_demo_hour_out_of_range_is_a_usage_error(tmp_path: Path, command: str, hour: str) -> None:
+    path = _write(tmp_path, copy.deepcopy(CONFIG))
+    result = CliRunner().invoke(app, [command, "-c", str(path), "--demo-hour", hour])
+    assert result.exit_code == 2
+    assert "--demo-hour" in result.output and "Traceback" not in result.output
