@@ -1,7 +1,9 @@
 """One demo API process for both compared sides, with a pre-rendering page cache.
 
-Run as ``python -m bench.apiserver --seed S --scale N --days 0,1 --cache-dir D``
-(the API key comes from ``$BENCH_API_KEY``). For each simulated day it starts the
+Run as ``python -m bench.apiserver --seed S --scale N --days 0,1@9 --cache-dir D``
+(the API key comes from ``$BENCH_API_KEY``). Each day spec is a simulated day, or
+``DAY@HOUR`` for that day's clock stopped at the end of hour ``HOUR`` (1-24; ``1@9``
+serves day 1 until 08:59:59, a bare ``1`` is ``1@24``). For each spec it starts the
 real demo API (`glueflake.demo_api.DemoServer`) on a loopback port and, in front of
 it, a small caching server on its own port. The first request for a page is passed
 to the demo API and its exact response (status, ``Link``, body) is kept on disk;
@@ -11,7 +13,8 @@ bare fetch and dlt all read pre-rendered pages and none of them pays for the dem
 API's record generation; the hit and miss counts of each measured phase are
 reported, so a miss cannot hide.
 
-It prints one JSON line, ``{"fronts": {"<day>": "http://127.0.0.1:PORT"}}``, then
+It prints one JSON line, ``{"fronts": {"<day spec>": "http://127.0.0.1:PORT"}}`` (keys
+as `day_spec` writes them: ``"0"``, ``"1@9"``), then
 serves until stdin closes or it gets SIGTERM. ``GET /_bench/stats`` returns the
 counters (requests, hits, misses, bytes and records served).
 """
@@ -38,6 +41,30 @@ import orjson
 
 KEY_ENV = "BENCH_API_KEY"
 STATS_PATH = "/_bench/stats"
+
+
+def parse_day(spec: str) -> tuple[int, int]:
+    """``"1@9"`` -> ``(1, 9)``: a simulated day and how many of its hours have passed.
+
+    A bare day (``"1"``) is the end of that day, hour 24.
+
+    Raises:
+        ValueError: not ``DAY`` or ``DAY@HOUR`` with ``DAY >= 0`` and ``1 <= HOUR <= 24``.
+    """
+    day_text, at, hour_text = spec.strip().partition("@")
+    problem = f"day spec {spec!r}: want DAY or DAY@HOUR with DAY >= 0 and HOUR 1-24"
+    try:
+        day, hour = int(day_text), int(hour_text) if at else 24
+    except ValueError:
+        raise ValueError(problem) from None
+    if day < 0 or not 1 <= hour <= 24:
+        raise ValueError(problem)
+    return day, hour
+
+
+def day_spec(day: int, hour: int = 24) -> str:
+    """The inverse of `parse_day`, in its shortest form: ``"0"``, ``"1@9"``."""
+    return str(day) if hour == 24 else f"{day}@{hour}"
 
 
 def cache_key(path_and_query: str) -> str:
@@ -78,7 +105,7 @@ class Counters:
 
 
 class Front:
-    """The caching server in front of one demo API (one simulated day)."""
+    """The caching server in front of one demo API (one simulated day and hour)."""
 
     def __init__(self, upstream: str, api_key: str, cache_dir: Path) -> None:
         self.upstream = urlsplit(upstream)
@@ -182,22 +209,26 @@ def _handler_for(front: Front) -> type[BaseHTTPRequestHandler]:
 
 @contextlib.contextmanager
 def serve(
-    seed: int, scale: int, days: list[int], api_key: str, cache_dir: Path
-) -> Iterator[dict[int, Front]]:
-    """Start a demo API and a caching front per simulated day; stop them on exit."""
+    seed: int, scale: int, days: list[tuple[int, int]], api_key: str, cache_dir: Path
+) -> Iterator[dict[str, Front]]:
+    """Start a demo API and a caching front per ``(day, hour)``; stop them on exit.
+
+    Yields the fronts by `day_spec`.
+    """
     from glueflake.demo_api import DemoServer, DemoSettings
 
-    fronts: dict[int, Front] = {}
+    fronts: dict[str, Front] = {}
     with contextlib.ExitStack() as stack:
-        for day in days:
-            settings = DemoSettings(seed=seed, scale=scale, day=day, api_key=api_key)
+        for day, hour in days:
+            spec = day_spec(day, hour)
+            settings = DemoSettings(seed=seed, scale=scale, day=day, hour=hour, api_key=api_key)
             demo = stack.enter_context(DemoServer(settings, host="127.0.0.1", port=0))
-            front = Front(str(demo.base_url).rstrip("/"), api_key, cache_dir / f"day{day}")
+            front = Front(str(demo.base_url).rstrip("/"), api_key, cache_dir / f"day{spec}")
             thread = threading.Thread(target=front.server.serve_forever, daemon=True)
             thread.start()
             stack.callback(front.server.server_close)
             stack.callback(front.server.shutdown)
-            fronts[day] = front
+            fronts[spec] = front
         yield fronts
 
 
@@ -206,18 +237,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.apiserver")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=int, required=True)
-    parser.add_argument("--days", default="0,1", help="comma-separated simulated days")
+    parser.add_argument(
+        "--days",
+        default="0,1",
+        help="comma-separated simulated days, each DAY (its end) or DAY@HOUR (the end of "
+        "hour HOUR of DAY, 1-24)",
+    )
     parser.add_argument("--cache-dir", type=Path, required=True)
     args = parser.parse_args(argv)
     api_key = os.environ.get(KEY_ENV)
     if not api_key:
         print(f"{KEY_ENV} is not set", file=sys.stderr)
         return 2
-    days = [int(d) for d in args.days.split(",") if d.strip()]
+    try:
+        days = [parse_day(d) for d in args.days.split(",") if d.strip()]
+    except ValueError as exc:
+        parser.error(str(exc))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with serve(args.seed, args.scale, days, api_key, args.cache_dir) as fronts:
-        line = {"fronts": {str(day): f.base_url for day, f in fronts.items()}}
+        line = {"fronts": {spec: f.base_url for spec, f in fronts.items()}}
         print(json.dumps(line), flush=True)
         threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
         stop.wait()

@@ -12,7 +12,7 @@ from rich.console import Console
 from bench.machine import load_average, machine_info, machine_line
 from bench.procs import REPO
 from bench.report import notes, ratios, table, to_json, write_json
-from bench.runner import Options, run_all
+from bench.runner import ChangesOutOfReach, Options, run_all
 from bench.stats import CountMismatch, ratios_line
 
 
@@ -40,6 +40,13 @@ def parse(argv: list[str] | None) -> Options:
         help="also run glueflake's stages once at this many orders for peak RSS (10,000,000)",
     )
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--changes",
+        type=float,
+        default=1.0,
+        help="percent of new or changed orders the incremental run brings: it runs on day 1 "
+        "until the first hour bringing at least this much (default 1.0; all of day 1: ~2.6)",
+    )
     p.add_argument("--no-warmup", action="store_true", help="skip the unmeasured warm-up")
     p.add_argument("--fetch-window", type=int, default=4, help="in-flight requests (info row)")
     p.add_argument("--workdir", type=Path, help="work directory (default: a new tmp dir)")
@@ -53,6 +60,8 @@ def parse(argv: list[str] | None) -> Options:
     a = p.parse_args(argv)
     if a.scale < 1000 or a.repeat < 1:
         p.error("--scale must be at least 1000 and --repeat at least 1")
+    if not 0 < a.changes <= 100:
+        p.error("--changes must be a percentage above 0")
     return Options(
         scale=a.scale,
         repeat=a.repeat,
@@ -61,6 +70,7 @@ def parse(argv: list[str] | None) -> Options:
         e2e_scale=a.e2e_scale,
         rss_scale=a.rss_scale,
         seed=a.seed,
+        changes=a.changes,
         warmup=not a.no_warmup,
         fetch_window=a.fetch_window,
         workdir=a.workdir,
@@ -85,10 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         + (f", e2e also at {options.e2e_scale:,}" if options.e2e_scale else "")
         + (f", peak RSS also at {options.rss_scale:,}" if options.rss_scale else "")
         + (", dlt skipped" if options.skip_dlt else "")
+        + f", incremental run at >= {options.changes:g}% new or changed orders"
     )
     try:
         suites, harness = run_all(options, lambda text: err.print(f"[dim]{text}[/dim]"))
-    except CountMismatch as exc:
+    except (CountMismatch, ChangesOutOfReach) as exc:
         err.print(f"[bold red]bench failed:[/bold red] {exc}")
         return 1
     console.print(f"code measured: glueflake @ {harness.commit}")

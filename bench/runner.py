@@ -6,8 +6,14 @@ customers and the non-order dbt models the order models join), run an unmeasured
 warm-up round, then `repeat` measured rounds. Each round starts from a copy of the
 template and runs, each in a fresh subprocess: the bare fetch, glueflake's extract,
 the bare DuckDB CTAS over the files glueflake wrote, glueflake's load, the dbt build
-of the order models, the incremental run on the next simulated day, and dlt.
-Record counts must agree between compared sides, or the run fails.
+of the order models, the incremental run, and dlt. Record counts must agree between
+compared sides, or the run fails.
+
+The incremental run is a second extract+load on the next simulated day, with the
+demo API's clock stopped at the first hour of that day that brings at least
+``--changes`` percent new or changed orders (`plan_second_run`): a whole day brings
+about 2.6 %, the first nine hours about 1 %. What that run must receive is computed
+from the demo API's own functions beforehand and checked against what it got.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from bench.apiserver import day_spec
 from bench.dltenv import ensure_bench_venv
 from bench.procs import REPO, StageRun, run_stage
 from bench.stats import CountMismatch, check_counts
@@ -38,6 +45,111 @@ GLUEFLAKE_KEY_ENV = "GLUEFLAKE_SHOP_API_KEY"
 """The variable pipeline.yml reads the shop API key from."""
 SINCE = "2020-01-01T00:00:00Z"
 """The orders endpoint's ``incremental.initial`` in pipeline.yml: the first request's filter."""
+NEXT_DAY = 1
+"""The simulated day of the second (incremental) run; the first run is on day 0."""
+
+
+class ChangesOutOfReach(ValueError):
+    """``--changes`` asks for more than the whole next day brings."""
+
+
+@dataclass(frozen=True)
+class SecondRun:
+    """The incremental run: day 1 until the end of hour ``hour``, and what it must get.
+
+    Attributes:
+        day: its simulated day (`NEXT_DAY`).
+        hour: hours of that day that have passed (1-24).
+        changes: the share of new or changed orders asked for, in percent.
+        first: orders of the first run (day 0, everything).
+        bookmark: the orders bookmark the first run leaves: its largest ``updated_at``.
+        served: orders the API serves the second run (``updated_at >= bookmark``).
+        changed: of those, the new or changed ones (``updated_at > bookmark``); the rest
+            are the first run's records at the bookmark instant, which the extract drops.
+    """
+
+    day: int
+    hour: int
+    changes: float
+    first: int
+    bookmark: str
+    served: int
+    changed: int
+
+    @property
+    def share(self) -> float:
+        """New or changed orders as a percentage of the first run's."""
+        return 100 * self.changed / self.first if self.first else 0.0
+
+    @property
+    def spec(self) -> str:
+        """The day spec ``bench.apiserver`` takes: ``1@9``."""
+        return day_spec(self.day, self.hour)
+
+    @property
+    def label(self) -> str:
+        """``day 1 until 08:59:59``."""
+        from glueflake.demo_api import iso
+        from glueflake.demo_api.clock import hour_end
+
+        return f"day {self.day} until {iso(hour_end(self.day, self.hour))[11:19]}"
+
+
+def plan_second_run(seed: int, scale: int, changes: float) -> SecondRun:
+    """The first hour of day 1 at which at least ``changes`` % of the orders are new or changed.
+
+    Mirrors the extract's incremental rule (pipeline.yml: ``cursor_field: updated_at``,
+    no lookback): the first run's bookmark is the largest ``updated_at`` on day 0; the
+    second run asks for ``updated_since=<bookmark>`` and drops only the records it
+    already committed at exactly that instant, so it extracts the orders with
+    ``updated_at > bookmark``. ``count_orders`` grows with the hour, so a binary search
+    over the 24 hours needs at most five counts; with the bookmark's and the served count,
+    the plan takes about 0.15 s a count at 1,000,000 orders and 1 s at 10,000,000.
+
+    Raises:
+        ChangesOutOfReach: even the whole of day 1 brings less than ``changes`` %.
+    """
+    from glueflake.demo_api import DemoSettings, count_orders, iter_orders, order_record
+    from glueflake.demo_api.clock import parse_instant
+
+    day0 = DemoSettings(seed=seed, scale=scale, day=0)
+    first = count_orders(day0)
+    # ids grow with created_at, so the last order is the newest and the largest
+    # updated_at is at least its created_at: only orders updated since can hold it
+    newest = order_record(day0, first)["created_at"]
+    bookmark = max(o["updated_at"] for o in iter_orders(day0, updated_since=newest))
+    after = parse_instant(bookmark) + 1
+
+    def changed(hour: int) -> int:
+        return count_orders(
+            DemoSettings(seed=seed, scale=scale, day=NEXT_DAY, hour=hour), updated_since=after
+        )
+
+    def enough(hour: int) -> bool:
+        return 100 * changed(hour) >= changes * first
+
+    low, high = 1, 25  # the answer is in [low, high]; 25 stands for "not even at 24"
+    while low < high:
+        middle = (low + high) // 2
+        if enough(middle):
+            high = middle
+        else:
+            low = middle + 1
+    if low == 25:
+        raise ChangesOutOfReach(
+            f"--changes {changes:g}: the whole of day {NEXT_DAY} brings only "
+            f"{100 * changed(24) / first:.2f}% new or changed orders at scale {scale:,}"
+        )
+    at_hour = DemoSettings(seed=seed, scale=scale, day=NEXT_DAY, hour=low)
+    return SecondRun(
+        day=NEXT_DAY,
+        hour=low,
+        changes=changes,
+        first=first,
+        bookmark=bookmark,
+        served=count_orders(at_hour, updated_since=bookmark),
+        changed=changed(low),
+    )
 
 
 @dataclass
@@ -51,6 +163,7 @@ class Options:
     e2e_scale: int | None = None
     rss_scale: int | None = None
     seed: int = 42
+    changes: float = 1.0
     warmup: bool = True
     fetch_window: int = 4
     workdir: Path | None = None
@@ -65,6 +178,7 @@ class Suite:
     scale: int
     kind: str  # "full", "e2e" or "rss"
     expected_records: int = 0
+    second: SecondRun | None = None
     samples: dict[str, list[float]] = field(default_factory=dict)
     rss_mb: dict[str, list[float]] = field(default_factory=dict)
     counts: dict[str, list[int]] = field(default_factory=dict)
@@ -154,8 +268,15 @@ class Harness:
     # --- the pieces -------------------------------------------------------------------
 
     @contextmanager
-    def api(self, scale: int, work: Path) -> Iterator[dict[int, str]]:
-        """One demo API process (days 0 and 1) with its cache; yields the fronts' URLs."""
+    def api(
+        self, scale: int, work: Path, second: SecondRun | None = None
+    ) -> Iterator[dict[int, str]]:
+        """One demo API process (day 0, then the second run's day and hour) with its cache.
+
+        Yields the fronts' URLs by simulated day. Without ``second``, the second front
+        serves the whole of day 1.
+        """
+        later = second.spec if second else day_spec(NEXT_DAY)
         cmd = [
             sys.executable,
             "-m",
@@ -165,7 +286,7 @@ class Harness:
             "--scale",
             str(scale),
             "--days",
-            "0,1",
+            f"0,{later}",
             "--cache-dir",
             str(work / "api-cache"),
         ]
@@ -183,8 +304,8 @@ class Harness:
                 line = proc.stdout.readline()
                 if not line:
                     raise RuntimeError(f"demo API process did not start; see {log.name}")
-                fronts = {int(k): v for k, v in json.loads(line)["fronts"].items()}
-                yield fronts
+                by_spec = json.loads(line)["fronts"]
+                yield {0: by_spec["0"], NEXT_DAY: by_spec[later]}
             finally:
                 if proc.stdin:
                     proc.stdin.close()
@@ -241,8 +362,18 @@ class Harness:
             str(work / f"{stage}.json"),
         ]
 
-    def write_configs(self, run: Path, fronts: dict[int, str], work: Path) -> dict[int, Path]:
-        """The repo's pipeline.yml pointed at the fronts, a tmp lake and warehouse."""
+    def write_configs(
+        self,
+        run: Path,
+        fronts: dict[int, str],
+        work: Path,
+        hours: dict[int, int] | None = None,
+    ) -> dict[int, Path]:
+        """The repo's pipeline.yml pointed at the fronts, a tmp lake and warehouse.
+
+        One ``pipeline-day<N>.yml`` per front; its ``demo:`` block records the day and
+        hour that front serves (the front's URL is what the sources use).
+        """
         base = yaml.safe_load((self.project / "pipeline.yml").read_text(encoding="utf-8"))
         paths: dict[int, Path] = {}
         for day, url in fronts.items():
@@ -254,7 +385,8 @@ class Harness:
                 "profiles_dir": str(self.project),
                 "target": "dev",
             }
-            cfg["demo"] = {"seed": self.options.seed, "scale": 1, "day": day}
+            hour = (hours or {}).get(day, 24)
+            cfg["demo"] = {"seed": self.options.seed, "scale": 1, "day": day, "hour": hour}
             for source in cfg["sources"].values():
                 source["base_url"] = url
             path = work / f"pipeline-day{day}.yml"
@@ -266,18 +398,20 @@ class Harness:
 
     def run_suite(self, scale: int, kind: str, repeat: int, dlt_repeat: int) -> Suite:
         """Measure at one scale; ``kind`` picks the stages (full, e2e or rss)."""
-        from glueflake.demo_api.orders import count_orders
-        from glueflake.demo_api.settings import DemoSettings
-
-        suite = Suite(scale=scale, kind=kind)
-        suite.expected_records = count_orders(
-            DemoSettings(seed=self.options.seed, scale=scale, day=0)
+        planning = time.perf_counter()
+        second = plan_second_run(self.options.seed, scale, self.options.changes)
+        suite = Suite(scale=scale, kind=kind, expected_records=second.first, second=second)
+        suite.info["second_run_plan_s"] = time.perf_counter() - planning
+        self.say(
+            f"[{kind} {scale:,}] incremental run: {second.label} brings {second.changed:,} "
+            f"new or changed orders ({second.share:.2f}%, asked >= {second.changes:g}%; "
+            f"planned in {suite.info['second_run_plan_s']:.1f} s)"
         )
         work = self.root / f"{kind}-{scale}"
         work.mkdir(parents=True, exist_ok=True)
         run, template = work / "run", work / "template"
-        with self.api(scale, work) as fronts:
-            configs = self.write_configs(run, fronts, work)
+        with self.api(scale, work, second) as fronts:
+            configs = self.write_configs(run, fronts, work, {second.day: second.hour})
             started = time.perf_counter()
             self.say(f"[{kind} {scale:,}] setup: countries, customers, non-order dbt models")
             shutil.rmtree(run, ignore_errors=True)
@@ -294,7 +428,9 @@ class Harness:
                 shutil.copytree(template, run)
                 number = sum(rounds[:index])  # measured rounds before this one
                 with_dlt = measured and number < dlt_repeat
-                self.round(suite if measured else None, kind, fronts, configs, work, with_dlt)
+                self.round(
+                    suite if measured else None, kind, second, fronts, configs, work, with_dlt
+                )
             suite.info["seconds_total"] = time.perf_counter() - started
             suite.info["api_cache"] = self.api_stats(fronts[0])
         return suite
@@ -303,6 +439,7 @@ class Harness:
         self,
         suite: Suite | None,
         kind: str,
+        second: SecondRun,
         fronts: dict[int, str],
         configs: dict[int, Path],
         work: Path,
@@ -341,11 +478,11 @@ class Harness:
             incremental = self.stage(
                 suite,
                 "incremental",
-                self.glueflake("incremental", configs[1], work),
+                self.glueflake("incremental", configs[second.day], work),
                 work,
-                fronts[1],
+                fronts[second.day],
             )
-            argv = self.glueflake("dbt", configs[1], work)
+            argv = self.glueflake("dbt", configs[second.day], work)
             argv[argv.index("--out") + 1] = str(work / "incremental_dbt.json")
             incremental_dbt = self.stage(suite, "incremental_dbt", argv, work)
         dlt = None
@@ -410,6 +547,25 @@ class Harness:
                 "incremental run",
                 {"API served": served, "extracted + dropped at bookmark": kept},
             )
+            if ex["bookmark_after"] != [second.bookmark]:
+                raise CountMismatch(
+                    f"first run: bookmark {ex['bookmark_after']}, but the incremental run "
+                    f"was planned from {second.bookmark!r}"
+                )
+            check_counts(
+                f"incremental run ({second.label}) vs the demo API's count_orders",
+                {
+                    "API served": served,
+                    "count_orders(updated_since=bookmark)": second.served,
+                },
+            )
+            check_counts(
+                f"incremental run ({second.label}): new or changed orders",
+                {
+                    "extracted": inc["extract"]["records"],
+                    "count_orders(updated_since=bookmark + 1 s)": second.changed,
+                },
+            )
             check_counts(
                 "incremental load",
                 {"extracted": inc["extract"]["records"], "loaded": inc["load"]["rows_loaded"]},
@@ -430,4 +586,12 @@ def run_all(options: Options, say: Callable[[str], None]) -> tuple[list[Suite], 
     return suites, harness
 
 
-__all__ = ["CountMismatch", "Options", "Suite", "run_all"]
+__all__ = [
+    "ChangesOutOfReach",
+    "CountMismatch",
+    "Options",
+    "SecondRun",
+    "Suite",
+    "plan_second_run",
+    "run_all",
+]

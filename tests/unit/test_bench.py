@@ -15,10 +15,18 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds bench/
 
-from bench.apiserver import cache_key
+from bench.apiserver import cache_key, day_spec, parse_day
+from bench.cli import parse
 from bench.machine import machine_info, machine_line
-from bench.report import notes, ratios, table
-from bench.runner import Suite
+from bench.report import notes, ratios, table, to_json
+from bench.runner import (
+    ChangesOutOfReach,
+    Harness,
+    Options,
+    SecondRun,
+    Suite,
+    plan_second_run,
+)
 from bench.stats import (
     CountMismatch,
     Stat,
@@ -30,6 +38,9 @@ from bench.stats import (
     ratio,
     ratios_line,
 )
+
+from glueflake.config import load_config
+from glueflake.demo_api import DemoSettings, iter_orders
 
 RATIOS_RE = re.compile(
     r"^ratios: e2e_vs_dlt=(\S+x|n/a) load_vs_duckdb=(\S+x|n/a) extract_vs_fetch=(\S+x|n/a) "
@@ -160,7 +171,104 @@ def test_table_and_notes_render() -> None:
     assert "faster" in text
     lines = notes(_suite())
     assert any("served from its cache" in line for line in lines)
-    assert any("26 new or changed orders" in line for line in lines)
+    assert any("26 new or changed orders (2.60% of 1,000)" in line for line in lines)
+
+
+SECOND = SecondRun(
+    day=1, hour=10, changes=1.0, first=1000, bookmark="2026-01-01T23:59:56Z", served=12, changed=11
+)
+
+
+def test_table_and_notes_name_the_second_runs_hour_and_share() -> None:
+    from rich.console import Console
+
+    suite = _suite()
+    suite.second = SECOND
+    suite.samples["incremental_records"] = [11, 11, 11]
+    console = Console(width=200, record=True)
+    console.print(table(suite))
+    assert "extract+load, day 1 until 09:59:59 (11 records)" in console.export_text()
+    line = next(x for x in notes(suite) if x.startswith("incremental:"))
+    assert line == (
+        "incremental: day 0 -> day 1 until 09:59:59 (hour 10), the first hour bringing "
+        ">= 1%: brings 11 new or changed orders (1.10% of 1,000); its extract+load took "
+        "4.0% of the first run's"
+    )
+    assert to_json([suite], {}, {}, "")["suites"][0]["second_run"] == {
+        "day": 1,
+        "hour": 10,
+        "changes": 1.0,
+        "first": 1000,
+        "bookmark": "2026-01-01T23:59:56Z",
+        "served": 12,
+        "changed": 11,
+    }
+
+
+def test_day_specs() -> None:
+    assert parse_day("0") == (0, 24)
+    assert parse_day(" 1@9 ") == (1, 9)
+    assert parse_day("1@24") == (1, 24)
+    assert [day_spec(*parse_day(s)) for s in ("0", "1@9", "1@24")] == ["0", "1@9", "1"]
+    for bad in ("1@0", "1@25", "-1", "x", "1@", "1@x"):
+        with pytest.raises(ValueError, match="DAY@HOUR"):
+            parse_day(bad)
+
+
+def _simulated_second_run(seed: int, scale: int, hour: int) -> tuple[str, int, int]:
+    """What the extract's incremental rule gives, worked out record by record."""
+    day0 = list(iter_orders(DemoSettings(seed=seed, scale=scale, day=0)))
+    bookmark = max(o["updated_at"] for o in day0)
+    at_bookmark = {o["id"] for o in day0 if o["updated_at"] == bookmark}
+    day1 = DemoSettings(seed=seed, scale=scale, day=1, hour=hour)
+    served = [o for o in iter_orders(day1) if o["updated_at"] >= bookmark]
+    kept = [o for o in served if not (o["updated_at"] == bookmark and o["id"] in at_bookmark)]
+    return bookmark, len(served), len(kept)
+
+
+@pytest.mark.parametrize(("scale", "changes"), [(3_000, 1.0), (3_000, 0.5), (20_000, 1.0)])
+def test_plan_second_run_picks_the_first_hour_with_enough_changes(
+    scale: int, changes: float
+) -> None:
+    plan = plan_second_run(7, scale, changes)
+    assert plan.first == scale and plan.day == 1 and plan.changes == changes
+    assert (plan.bookmark, plan.served, plan.changed) == _simulated_second_run(7, scale, plan.hour)
+    assert plan.share >= changes and plan.share == 100 * plan.changed / scale
+    assert plan.hour > 1
+    _, _, before = _simulated_second_run(7, scale, plan.hour - 1)
+    assert 100 * before / scale < changes
+    assert plan.spec == f"1@{plan.hour}"
+    assert plan.label == f"day 1 until {plan.hour - 1:02d}:59:59"
+
+
+def test_plan_second_run_can_take_the_whole_day_but_no_more() -> None:
+    _, _, changed = _simulated_second_run(7, 3_000, 24)
+    day = 100 * changed / 3_000
+    whole = plan_second_run(7, 3_000, day)
+    assert whole.hour == 24 and whole.spec == "1" and whole.label == "day 1 until 23:59:59"
+    with pytest.raises(ChangesOutOfReach, match=f"the whole of day 1 brings only {day:.2f}%"):
+        plan_second_run(7, 3_000, day + 0.01)
+
+
+def test_changes_option() -> None:
+    assert parse([]).changes == 1.0
+    assert parse(["--changes", "0.5"]).changes == 0.5
+    with pytest.raises(SystemExit):
+        parse(["--changes", "0"])
+
+
+def test_configs_carry_the_second_runs_day_and_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GLUEFLAKE_SHOP_API_KEY", "bench-key")
+    harness = Harness(Options(workdir=tmp_path, ref="worktree", keep=True), lambda _: None)
+    fronts = {0: "http://127.0.0.1:1", 1: "http://127.0.0.1:2"}
+    paths = harness.write_configs(tmp_path / "run", fronts, tmp_path, {1: 9})
+    assert [p.name for p in paths.values()] == ["pipeline-day0.yml", "pipeline-day1.yml"]
+    first, second = (load_config(paths[day]) for day in (0, 1))
+    assert (first.demo.day, first.demo.hour) == (0, 24)
+    assert (second.demo.day, second.demo.hour) == (1, 9)
+    assert {s.base_url for s in second.sources.values()} == {fronts[1]}
 
 
 def test_machine_line() -> None:
