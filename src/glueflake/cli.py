@@ -129,10 +129,7 @@ def demo_api(
         key = os.environ.get(api_key_env)
         if not key:
             raise UserError(f"set {api_key_env} to the API key the demo API should require")
-        demo = cfg.demo
-        settings = DemoSettings(
-            seed=demo.seed, scale=demo.scale, day=demo.day, hour=demo.hour, api_key=key
-        )
+        settings = DemoSettings(**cfg.demo.model_dump(), api_key=key)
         clock = f"day {settings.day}"
         if settings.hour < 24:
             clock += f" until {iso(settings.now)[11:19]}"

@@ -27,6 +27,7 @@ from glueflake.demo_api import (  # noqa: E402
     count_customers,
     count_orders,
     countries,
+    iso,
 )
 from glueflake.demo_api.customers import iter_customers  # noqa: E402
 from glueflake.demo_api.orders import iter_orders  # noqa: E402
@@ -36,9 +37,11 @@ KEY = "integration-key"
 SEED, SCALE, DAY = 11, 3_000, 300
 
 
-def _raw_config(base_url: str = "demo", day: int = DAY, **shop: Any) -> dict[str, Any]:
+def _raw_config(
+    base_url: str = "demo", day: int = DAY, hour: int = 24, **shop: Any
+) -> dict[str, Any]:
     return {
-        "demo": {"seed": SEED, "scale": SCALE, "day": day},
+        "demo": {"seed": SEED, "scale": SCALE, "day": day, "hour": hour},
         "sources": {
             "restcountries": {
                 "base_url": base_url,
@@ -77,8 +80,8 @@ def _raw_config(base_url: str = "demo", day: int = DAY, **shop: Any) -> dict[str
     }
 
 
-def _config(day: int = DAY, **kw: Any) -> PipelineConfig:
-    return PipelineConfig.model_validate(_raw_config(day=day, **kw))
+def _config(day: int = DAY, hour: int = 24, **kw: Any) -> PipelineConfig:
+    return PipelineConfig.model_validate(_raw_config(day=day, hour=hour, **kw))
 
 
 def _settings(day: int = DAY, **kw: Any) -> Any:
@@ -112,6 +115,14 @@ def test_counts_and_content_match_the_api(tmp_lake: LocalStore) -> None:
         if info.key.endswith(".ndjson.gz"):
             parsed = parse_data_key(info.key)
             assert parsed is not None and parsed.run_id == summary.run_id
+
+
+def test_the_demo_hour_reaches_the_served_world(tmp_lake: LocalStore) -> None:
+    run_extract(_config(hour=9), progress=False, store=tmp_lake, only=["shop.orders"])
+    at_nine = list(iter_orders(_settings(hour=9)))
+    assert _committed(tmp_lake, "shop", "orders") == at_nine
+    assert at_nine != list(iter_orders(_settings()))
+    assert max(r["updated_at"] for r in at_nine) < f"{iso(_settings().now)[:10]}T09:00:00Z"
 
 
 def test_second_run_same_day_writes_nothing_new(tmp_lake: LocalStore) -> None:

@@ -16,7 +16,7 @@ def source_base_url(config: PipelineConfig, source: Source) -> Iterator[str]:
         return
     from glueflake.demo_api import DemoServer, DemoSettings
 
-    settings = DemoSettings(seed=config.demo.seed, scale=config.demo.scale, day=config.demo.day)
+    settings = DemoSettings(**config.demo.model_dump())
     if isinstance(source.auth, ApiKeyAuth):
         settings = settings.model_copy(update={"api_key": source.auth.key.get_secret_value()})
     with DemoServer(settings, host="127.0.0.1", port=0) as server:
