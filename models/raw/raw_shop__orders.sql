@@ -1,16 +1,5 @@
-{#-
-    Incremental: a build parses and deduplicates only the rows landed since the last
-    one and merges them with the current rows of their keys (see latest_version);
-    the result equals a full rebuild (dbt build --full-refresh).
--#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='merge',
-        on_schema_change='fail',
-    )
-}}
+{#- Incremental on order_id: the raw folder's merge strategy (dbt_project.yml). -#}
+{{ config(materialized='incremental', unique_key='order_id') }}
 
 with
 
