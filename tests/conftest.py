@@ -55,3 +55,18 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the empty stage directory fakesnow makes in /tmp when it is imported.
+
+    fakesnow creates it at import time and never removes it, so every test process
+    that imported fakesnow would leave one behind.
+    """
+    import shutil
+    import sys
+
+    stage = sys.modules.get("fakesnow.transforms.stage")
+    bucket = getattr(stage, "LOCAL_BUCKET_PATH", None)
+    if isinstance(bucket, str) and Path(bucket).name.startswith("fakesnow_bucket_"):
+        shutil.rmtree(bucket, ignore_errors=True)
