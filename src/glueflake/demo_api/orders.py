@@ -27,7 +27,7 @@ from array import array
 from collections.abc import Iterator
 from typing import Any
 
-from glueflake.demo_api.clock import DAY, HOUR, Since, hour_end, iso, to_instant
+from glueflake.demo_api.clock import DAY, HOUR, Since, iso, to_instant
 from glueflake.demo_api.customers import home_country
 from glueflake.demo_api.prng import BLOCK, block, step
 from glueflake.demo_api.settings import DemoSettings
@@ -169,13 +169,8 @@ class _Filtered:
         return ids
 
 
-def _filtered(seed: int, scale: int, since: int, day: int, hour: int = 24) -> _Filtered:
-    """Ids matching ``updated_at >= since`` at the end of hour ``hour`` of ``day``."""
-    return _filtered_at(seed, scale, since, hour_end(day, hour))
-
-
 @functools.lru_cache(maxsize=64)
-def _filtered_at(seed: int, scale: int, since: int, now: int) -> _Filtered:
+def _filtered(seed: int, scale: int, since: int, now: int) -> _Filtered:
     """Ids matching ``updated_at >= since`` at instant ``now`` (cached per query)."""
     w = world(seed, scale)
     last = _last_id(w, now)
@@ -222,7 +217,7 @@ def orders_page(
         total = _last_id(w, now)
         ids: list[int] | range = range(offset + 1, min(total, offset + per_page) + 1)
     else:
-        matching = _filtered_at(settings.seed, settings.scale, since, now)
+        matching = _filtered(settings.seed, settings.scale, since, now)
         total = len(matching)
         ids = matching.slice(offset, per_page) if offset < total else []
     return [_record(w, i, now) for i in ids], offset + per_page < total
@@ -242,7 +237,7 @@ def count_orders(settings: DemoSettings, updated_since: Since = None) -> int:
     since = to_instant(updated_since)
     if since is None:
         return _last_id(world(settings.seed, settings.scale), settings.now)
-    return len(_filtered_at(settings.seed, settings.scale, since, settings.now))
+    return len(_filtered(settings.seed, settings.scale, since, settings.now))
 
 
 def iter_orders(settings: DemoSettings, updated_since: Since = None) -> Iterator[dict[str, Any]]:
