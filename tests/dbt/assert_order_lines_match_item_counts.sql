@@ -1,5 +1,7 @@
 -- The incremental order lines hold exactly the items of the current version of
--- every order: no stale lines from an earlier version, none missing.
+-- every order: no stale lines from an earlier version, none missing. An order
+-- whose items were all removed (or are missing) counts 0 items and must have no
+-- line left; a line whose order is unknown is an error.
 with
 
 orders as (
@@ -28,8 +30,9 @@ final as (
 
     select
         coalesce(orders.order_id, lines_per_order.order_id) as order_id,
-        orders.item_count,
-        lines_per_order.line_count
+        orders.order_id is not null as has_order,
+        coalesce(orders.item_count, 0) as item_count,
+        coalesce(lines_per_order.line_count, 0) as line_count
     from orders
     full outer join lines_per_order
         on orders.order_id = lines_per_order.order_id
@@ -37,4 +40,4 @@ final as (
 )
 
 select * from final
-where item_count is null or line_count is null or item_count != line_count
+where not has_order or item_count != line_count

@@ -1,6 +1,7 @@
 -- The orders fact's revenue equals the sum of its order lines, in total and per
--- order, in the order currency and in USD. Returns the orders that disagree (and
--- a '__total__' row if the grand totals differ, e.g. lines without an order).
+-- order, in the order currency and in USD: an order without lines (its items were
+-- all removed) has revenue 0. Returns the orders that disagree (and a '__total__'
+-- row if the grand totals differ, e.g. lines without an order).
 with
 
 orders as (
@@ -42,13 +43,17 @@ per_order as (
 
 grand_total as (
 
+    -- An empty side sums to 0, not null (which would compare as neither equal nor
+    -- different): every order may have had its items removed.
     select
         '__total__' as order_ref,
-        (select sum(orders.revenue) as total from orders) as fact_revenue,
-        (select sum(order_lines.line_amount) as total from order_lines) as lines_revenue,
-        (select sum(orders.revenue_usd) as total from orders) as fact_revenue_usd,
+        (select coalesce(sum(orders.revenue), 0) as total from orders) as fact_revenue,
         (
-            select sum(order_lines.line_amount_usd) as total from order_lines
+            select coalesce(sum(order_lines.line_amount), 0) as total from order_lines
+        ) as lines_revenue,
+        (select coalesce(sum(orders.revenue_usd), 0) as total from orders) as fact_revenue_usd,
+        (
+            select coalesce(sum(order_lines.line_amount_usd), 0) as total from order_lines
         ) as lines_revenue_usd
 
 ),
