@@ -5,11 +5,12 @@ Landing rows are written straight into a DuckDB warehouse (the loader's columns,
 exactly what a test needs: day 0 is one load; day 1 is a second load in two files
 holding the orders and customers that changed, new orders, re-sent copies of
 unchanged versions (an overlapping window), copies tying a current version on
-`updated_at`, and OLDER versions of rows already built (a late, out-of-order
-re-send). The real `dbt build` then runs three times: day 0 from scratch, day 1
-incrementally, and once more with nothing new. A copy of the warehouse rebuilt
-with `--full-refresh` must equal the incremental one in every column of every
-raw, transform and mart table.
+`updated_at`, OLDER versions of rows already built (a late, out-of-order
+re-send), and new versions of built orders whose items were all removed (their
+lines must go too). The real `dbt build` then runs three times: day 0 from
+scratch, day 1 incrementally, and once more with nothing new. A copy of the
+warehouse rebuilt with `--full-refresh` must equal the incremental one in every
+column of every raw, transform and mart table.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ SCHEMAS = ("dev_raw", "dev_transform", "dev_mart")
 RESENT_ORDERS = (3, 4, 5)
 OLDER_ORDERS = (10, 20, 30)
 OLDER_CUSTOMER = 7
+# Orders built on day 0 whose day-1 version has no items: `[]`, and no `items` at all.
+EMPTIED_ORDERS = (40, 50)
 
 Record = dict[str, Any]
 
@@ -85,6 +88,17 @@ def _older_order(order_id: int) -> Record:
     return older
 
 
+def _emptied_order(order_id: int) -> Record:
+    """A later version of the day-0 order with every item removed."""
+    current = SHOP.order(order_id, DAY0)
+    assert current is not None and current["items"]
+    emptied = dict(current, items=[])
+    if order_id == EMPTIED_ORDERS[-1]:
+        del emptied["items"]
+    emptied["updated_at"] = f"{day_start(DAY1) + timedelta(hours=12):%Y-%m-%dT%H:%M:%SZ}"
+    return emptied
+
+
 def _day0(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema landing")
     for table in ("restcountries__countries", "shop__customers", "shop__orders"):
@@ -102,13 +116,15 @@ def _day1(con: duckdb.DuckDBPyConnection) -> None:
     assert changed, "day 1 should bring new and changed orders"
     resent = [o for i in RESENT_ORDERS if (o := SHOP.order(i, DAY0)) is not None]
     older = [_older_order(i) for i in OLDER_ORDERS]
+    assert not {o["id"] for o in changed} & set(EMPTIED_ORDERS)
+    emptied = [_emptied_order(i) for i in EMPTIED_ORDERS]
     # A second copy of a changed order in a later file ties on updated_at and load
     # time: the later file wins, in either build.
     tie = dict(changed[0], status="shipped")
     _land(
         con,
         "shop__orders",
-        [("orders-1a", changed + resent), ("orders-1b", [*older, tie])],
+        [("orders-1a", changed + resent), ("orders-1b", [*older, tie, *emptied])],
         LOADED_1,
     )
     old_customer = dict(SHOP.customer(OLDER_CUSTOMER, DAY0), tier="bronze")
@@ -256,6 +272,27 @@ def test_older_version_landing_later_does_not_replace_newer(scenario: Scenario) 
     tier, updated_at, versions_seen = customer[0]
     assert tier == SHOP.customer(OLDER_CUSTOMER, DAY1)["tier"] and updated_at.year > 2000
     assert versions_seen == 2 + changed_on_day1
+
+
+def test_orders_whose_new_version_has_no_items_lose_their_lines(scenario: Scenario) -> None:
+    # delete+insert on order_id only deletes the orders present in the new batch, and
+    # an order without items brings no line: its day-0 lines must still be removed.
+    day0_lines = scenario.after_day0["dev_transform.int_order_lines"]
+    assert set(EMPTIED_ORDERS) <= {line[1] for line in day0_lines}
+    db = scenario.incremental_db
+    in_emptied = f"where order_id in {EMPTIED_ORDERS} order by order_id"
+    item_counts = _query(
+        db, f"select order_id, item_count from dev_raw.raw_shop__orders {in_emptied}"
+    )
+    assert item_counts == [(EMPTIED_ORDERS[0], 0), (EMPTIED_ORDERS[1], None)]
+    lines = _query(db, f"select order_line_id from dev_transform.int_order_lines {in_emptied}")
+    assert lines == []
+    facts = _query(
+        db,
+        "select order_id, line_count, item_quantity, revenue, revenue_usd "
+        f"from dev_mart.fct_orders {in_emptied}",
+    )
+    assert facts == [(i, 0, 0, 0, 0) for i in EMPTIED_ORDERS]
 
 
 def test_rebuild_with_nothing_new_changes_nothing(scenario: Scenario) -> None:
