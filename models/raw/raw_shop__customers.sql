@@ -7,7 +7,7 @@ source as (
 
     select * from {{ source('landing', 'shop__customers') }}
     {% if is_incremental() %}
-        where {{ landed_since_last_build('_loaded_at') }}
+    where {{ landed_since_last_build('_loaded_at') }}
     {% endif %}
 
 ),

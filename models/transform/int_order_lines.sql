@@ -19,14 +19,14 @@
 {%- set delete_lines_of_emptied_orders -%}
 {%- raw -%}
     {% if is_incremental() %}
-        delete from {{ this }}
-        where order_id in (
-            select order_id
-            from {{ ref('raw_shop__orders') }}
-            where
-                {{ loaded_since_last_build() }}
-                and coalesce(item_count, 0) = 0
-        )
+    delete from {{ this }}
+    where order_id in (
+        select order_id
+        from {{ ref('raw_shop__orders') }}
+        where
+            {{ loaded_since_last_build() }}
+            and coalesce(item_count, 0) = 0
+    )
     {% endif %}
 {%- endraw -%}
 {%- endset -%}
@@ -47,9 +47,9 @@ orders as (
 
     select * from {{ ref('raw_shop__orders') }}
     {% if is_incremental() %}
-        -- Only orders whose kept version changed since the last build (raw keeps the
-        -- _loaded_at of the kept version).
-        where {{ loaded_since_last_build() }}
+    -- Only orders whose kept version changed since the last build (raw keeps the
+    -- _loaded_at of the kept version).
+    where {{ loaded_since_last_build() }}
     {% endif %}
 
 ),

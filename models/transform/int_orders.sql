@@ -13,9 +13,9 @@ orders as (
 
     select * from {{ ref('raw_shop__orders') }}
     {% if is_incremental() %}
-        -- Only orders whose kept version changed since the last build (raw keeps the
-        -- _loaded_at of the kept version).
-        where {{ loaded_since_last_build() }}
+    -- Only orders whose kept version changed since the last build (raw keeps the
+    -- _loaded_at of the kept version).
+    where {{ loaded_since_last_build() }}
     {% endif %}
 
 ),
