@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,9 +65,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     fakesnow creates it at import time and never removes it, so every test process
     that imported fakesnow would leave one behind.
     """
-    import shutil
-    import sys
-
     stage = sys.modules.get("fakesnow.transforms.stage")
     bucket = getattr(stage, "LOCAL_BUCKET_PATH", None)
     if isinstance(bucket, str) and Path(bucket).name.startswith("fakesnow_bucket_"):
