@@ -95,3 +95,20 @@ def test_watch_stops_with_an_error_when_abort_fires(tmp_path: Path) -> None:
     LakeBuilder(lake_store(cfg)).extract([order(1), "{oops"])
     with pytest.raises(LoadError, match="line 2"):
         watch_lake(cfg, interval=0.01, console=quiet(), max_polls=5)
+
+
+def test_watch_reports_a_changed_and_a_missing_file_once(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    lake = LakeBuilder(lake_store(cfg))
+    changed = lake.extract([order(1), order(2)]).files[0].key
+    missing = lake.extract([order(3)]).files[0].key
+    run_load(cfg)
+    lake.rewrite(changed, [order(1), order(2), order(9)])
+    path = lake.store.local_path(missing)
+    assert path is not None
+    path.unlink()
+    console = quiet()
+    watch_lake(cfg, interval=0.01, console=console, max_polls=3)
+    text = console.export_text()
+    assert text.count(f"CHANGED shop.orders: {changed}") == 1
+    assert text.count(f"MISSING shop.orders: {missing}") == 1

@@ -60,6 +60,8 @@ def watch_lake(
     console = console or Console(stderr=True)
     stop = stop or threading.Event()
     result = WatchResult()
+    # Changed and missing files are reported once (they stay so until someone acts).
+    reported: set[tuple[str, str]] = set()
     console.print(f"watching the lake every {interval:g}s; Ctrl-C stops")
     try:
         while not stop.is_set():
@@ -68,8 +70,12 @@ def watch_lake(
             result.files_loaded += summary.files_loaded
             result.rows_loaded += summary.rows_loaded
             result.rows_rejected += summary.rows_rejected
-            if not summary.nothing_to_load:
+            problems = {
+                (e.name, key) for e in summary.entities for key in e.changed_keys + e.missing_keys
+            }
+            if not summary.nothing_to_load or problems - reported:
                 console.print(summary)
+            reported |= problems
             if summary.aborted:
                 errors = "; ".join(e.error or e.name for e in summary.entities if e.aborted)
                 raise LoadError(f"watch stopped: {errors}")
