@@ -108,7 +108,7 @@ class RunResult:
                 _n(st.landing_rows if st else None),
                 _n(raw_rows.get(key)),
             )
-        parts: list[RenderableType] = [table]
+        parts: list[RenderableType] = [table, *self.load.problems()]
         if self.build is not None:
             parts.append(Text(self.build.headline()))
             history = ", ".join(

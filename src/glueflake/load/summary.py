@@ -124,6 +124,12 @@ class LoadSummary:
         notes: list[RenderableType] = [table]
         if self.nothing_to_load:
             notes.append(Text("nothing to load: every committed file is already loaded"))
+        notes.extend(self.problems())
+        return Group(*notes)
+
+    def problems(self) -> list[Text]:
+        """One line per changed or missing file and per abort (file and line)."""
+        notes: list[Text] = []
         for e in self.entities:
             for key in e.changed_keys:
                 notes.append(
@@ -139,4 +145,4 @@ class LoadSummary:
                 )
             if e.error:
                 notes.append(Text(f"ABORTED {e.name}: {e.error}", style="bold red"))
-        return Group(*notes)
+        return notes
