@@ -330,6 +330,15 @@ class PipelineConfig(_Model):
             _identifier(name)
         return value
 
+    @field_validator("warehouse", mode="before")
+    @classmethod
+    def _duckdb_by_default(cls, value: Any) -> Any:
+        # The section is optional (DuckDB), so a section without a type is DuckDB too,
+        # e.g. the one GLUEFLAKE__WAREHOUSE__PATH makes on a file without it.
+        if isinstance(value, dict) and "type" not in value:
+            return {**value, "type": "duckdb"}
+        return value
+
     @model_validator(mode="after")
     def _table_names_fit(self) -> PipelineConfig:
         for source, entity in self.entities():

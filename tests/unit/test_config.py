@@ -122,3 +122,17 @@ def test_default_pipeline_file_is_valid() -> None:
     config = load_config(root / "pipeline.yml", {})
     assert ("shop", "orders") in config.entities()
     assert config.sources["shop"].is_demo
+
+
+def test_warehouse_path_override_on_a_config_without_a_warehouse_section(tmp_path: Path) -> None:
+    # The documented example: the warehouse section is optional (DuckDB by default).
+    env = {"SHOP_KEY": SECRET, "GLUEFLAKE__WAREHOUSE__PATH": "/tmp/w.duckdb"}
+    config = _load(tmp_path, BASE, env)
+    assert config.warehouse.type == "duckdb"
+    assert config.warehouse.path == "/tmp/w.duckdb"
+
+
+def test_warehouse_section_without_a_type_is_duckdb(tmp_path: Path) -> None:
+    config = _load(tmp_path, BASE + "warehouse:\n  path: w.duckdb\n")
+    assert config.warehouse.type == "duckdb"
+    assert config.warehouse.path == "w.duckdb"
