@@ -448,19 +448,29 @@ def apply_env_overrides(
             continue
         keys = [k.lower() for k in name[len(ENV_OVERRIDE_PREFIX) :].split("__")]
         node: Any = raw
-        for key in keys[:-1]:
-            node = node.setdefault(key, {}) if isinstance(node, dict) else None
-            if node is None:
+        for i, key in enumerate(keys[:-1]):
+            if not isinstance(node, dict):
+                node = None
                 break
+            keys[i] = _existing_key(node, key)
+            node = node.setdefault(keys[i], {})
         if not isinstance(node, dict) or not all(keys):
             problems.append(f"{name}: does not name a config field")
             continue
+        keys[-1] = _existing_key(node, keys[-1])
         try:
             node[keys[-1]] = yaml.safe_load(environ[name])
         except yaml.YAMLError:
             node[keys[-1]] = environ[name]
         if origins is not None:
             origins[".".join(keys)] = name
+
+
+def _existing_key(node: dict[str, Any], key: str) -> str:
+    """The key of `node` that `key` names regardless of case (a map's ``pageSize``)."""
+    if key in node:
+        return key
+    return next((k for k in node if isinstance(k, str) and k.lower() == key), key)
 
 
 def _resolve_secrets(

@@ -136,3 +136,10 @@ def test_warehouse_section_without_a_type_is_duckdb(tmp_path: Path) -> None:
     config = _load(tmp_path, BASE + "warehouse:\n  path: w.duckdb\n")
     assert config.warehouse.type == "duckdb"
     assert config.warehouse.path == "w.duckdb"
+
+
+def test_env_override_replaces_a_mixed_case_key(tmp_path: Path) -> None:
+    text = BASE.replace("primary_key: id", "primary_key: id\n        params: {pageSize: 10}")
+    env = {"SHOP_KEY": SECRET, "GLUEFLAKE__SOURCES__SHOP__ENDPOINTS__ORDERS__PARAMS__PAGESIZE": "5"}
+    config = _load(tmp_path, text, env)
+    assert config.sources["shop"].endpoints["orders"].params == {"pageSize": 5}
