@@ -465,3 +465,16 @@ def test_lines_longer_than_the_single_pass_reads_load_and_reject_under_the_memor
     assert summary.rows_loaded == 3 and landing_count(cfg) == 3
     [(_, line, raw, reason)] = rejects(cfg)
     assert (line, len(raw)) == (3, len(broken)) and "malformed JSON" in reason
+
+
+def test_an_unreadable_manifest_fails_the_load_naming_it(
+    cfg: PipelineConfig, lake: LakeBuilder
+) -> None:
+    lake.extract(orders(0, 3))
+    bad = "raw/shop/orders/_manifests/20991231T000000Z-ffffff-0.json"
+    lake.store.put(bad, b'{"not": "a manifest"}')
+    with pytest.raises(LoadError, match=bad):
+        run_load(cfg)
+    with pytest.raises(LoadError, match=bad):
+        lake_status(cfg)
+    assert landing_count(cfg) == 0

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from glueflake.errors import LoadError
 from glueflake.lake import (
     Manifest,
     ObjectInfo,
@@ -221,7 +222,16 @@ def list_entity(
                 manifest_keys.append(info.key)
         else:
             listing[info.key] = info
-    return [read_manifest(store, key) for key in sorted(manifest_keys)], listing
+    return [_read_manifest(store, key) for key in sorted(manifest_keys)], listing
+
+
+def _read_manifest(store: ObjectStore, key: str) -> Manifest:
+    """A manifest, or a LoadError naming it (what it commits cannot be known)."""
+    try:
+        return read_manifest(store, key)
+    except ValueError as exc:  # pydantic's ValidationError, malformed JSON included
+        reason = str(exc).splitlines()[0]
+        raise LoadError(f"{key}: not a readable manifest ({reason})") from None
 
 
 def plan_entity(
