@@ -200,3 +200,15 @@ def test_summary_says_nothing_to_load_only_when_no_file_was_processed() -> None:
     assert idle.nothing_to_load and not busy.nothing_to_load
     assert not idle.aborted
     assert LoadSummary("l3", [EntityLoadResult("shop", "orders", aborted=True)]).aborted
+
+
+def test_summary_does_not_claim_every_file_loaded_when_one_is_missing_or_changed() -> None:
+    from rich.console import Console
+
+    for entity in (
+        EntityLoadResult("shop", "orders", files_failed=1, missing_keys=["raw/a"]),
+        EntityLoadResult("shop", "orders", files_changed=1, changed_keys=["raw/b"]),
+    ):
+        console = Console(width=200, record=True)
+        console.print(LoadSummary("l", [entity]))
+        assert "every committed file is already loaded" not in console.export_text()

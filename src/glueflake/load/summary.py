@@ -122,9 +122,10 @@ class LoadSummary:
                 f"{e.seconds:.2f}",
             )
         notes: list[RenderableType] = [table]
-        if self.nothing_to_load:
+        problems = self.problems()
+        if self.nothing_to_load and not problems:
             notes.append(Text("nothing to load: every committed file is already loaded"))
-        notes.extend(self.problems())
+        notes.extend(problems)
         return Group(*notes)
 
     def problems(self) -> list[Text]:
