@@ -103,6 +103,15 @@ def secret_values(auth: Auth) -> list[str]:
     return [v.get_secret_value() for v in values if v.get_secret_value()]
 
 
+def secret_headers(auth: Auth) -> frozenset[str]:
+    """Request header names that carry a secret (sent to the source's own host only)."""
+    if isinstance(auth, ApiKeyAuth) and auth.location == "header":
+        return frozenset({auth.name})
+    if isinstance(auth, BearerAuth | BasicAuth):
+        return frozenset({"Authorization"})
+    return frozenset()
+
+
 def query_secret_params(auth: Auth) -> frozenset[str]:
     """Query parameter names that carry a secret (redacted in URLs shown to people)."""
     if isinstance(auth, ApiKeyAuth) and auth.location == "query":

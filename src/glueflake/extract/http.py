@@ -8,13 +8,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from glueflake import __version__
 from glueflake.config import Source
 from glueflake.errors import ExtractError
-from glueflake.extract.auth import build_auth, query_secret_params, secret_values
+from glueflake.extract.auth import build_auth, query_secret_params, secret_headers, secret_values
 from glueflake.extract.decode import BodyNotJSON, DecodedPage, PageDecoder
 from glueflake.extract.retry import (
     RetryableError,
@@ -95,18 +96,52 @@ class LazyTLSTransport(httpx.BaseTransport):
                 transport.close()
 
 
-def make_client(source: Source, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """An HTTP/1.1 keep-alive client for one source: auth, headers, timeouts, pool size."""
+def _secrets_stay_home(names: frozenset[str], host: str) -> Callable[[httpx.Request], None]:
+    """A request hook removing the secret headers from requests to any other host.
+
+    The authenticator signs every request of the client, a Link to another host
+    included, and httpx copies custom headers (an API key's) onto redirects to
+    other hosts; only ``Authorization`` would be dropped, and only on redirects.
+    """
+
+    def hook(request: httpx.Request) -> None:
+        if request.url.host != host:
+            for name in names:
+                request.headers.pop(name, None)
+
+    return hook
+
+
+def make_client(
+    source: Source,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    base_url: str | None = None,
+) -> httpx.Client:
+    """An HTTP/1.1 keep-alive client for one source: auth, headers, timeouts, pool size.
+
+    Args:
+        source: the source's config.
+        transport: an httpx transport to use instead of the network (tests).
+        base_url: the URL the source is served at (default: `source.base_url`); its
+            host is the only one the source's credentials are sent to.
+    """
     headers = {"User-Agent": f"glueflake/{__version__}", "Accept": "application/json"}
     headers.update(source.headers)
     pool = source.concurrency + 1
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+    hooks: dict[str, list[Callable[..., Any]]] = {}
+    names = secret_headers(source.auth)
+    if names:
+        host = httpx.URL(base_url or source.base_url).host
+        hooks["request"] = [_secrets_stay_home(names, host)]
     return httpx.Client(
         auth=build_auth(source.auth),
         headers=headers,
         timeout=httpx.Timeout(source.timeout),
         limits=limits,
         follow_redirects=True,
+        event_hooks=hooks,
         transport=transport if transport is not None else LazyTLSTransport(limits),
     )
 

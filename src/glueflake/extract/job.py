@@ -165,7 +165,7 @@ def run_extract(
             source = config.sources[source_name]
             with (
                 source_base_url(config, source) as base_url,
-                make_client(source, transport) as client,
+                make_client(source, transport, base_url=base_url) as client,
             ):
                 for entity in entities:
                     summary.results.append(
