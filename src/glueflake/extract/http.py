@@ -229,6 +229,11 @@ class PageFetcher:
             response = self.client.get(url)
         except httpx.TransportError as exc:
             raise RetryableError(f"{type(exc).__name__}: {exc}") from exc
+        except httpx.HTTPError as exc:  # too many redirects, an undecodable body
+            raise ExtractError(
+                f"{self.where}: GET {self.redactor.url(url)} failed: "
+                f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
+            ) from None
         status = response.status_code
         if status < 400:
             return response
