@@ -175,6 +175,9 @@ def load(
 
     cfg = _call(lambda: _config(config))
     if watch:
+        if force:  # it would reload every file on every poll
+            with _user_errors():
+                raise UserError("--force cannot be combined with --watch; run `load --force` first")
         _call(lambda: watch_lake(cfg, only=only, interval=interval, console=console))
         return
     summary = _call(lambda: run_load(cfg, only=only, force=force, progress=progress))
