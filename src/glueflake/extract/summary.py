@@ -7,6 +7,7 @@ from typing import Any
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 
 @dataclass
@@ -133,5 +134,6 @@ class ExtractSummary:
             "",
             style="bold",
         )
-        table.caption = "\n".join(notes) or None
+        # A Text, not markup: cursor values are shown as the API served them.
+        table.caption = Text("\n".join(notes), style="table.caption") if notes else None
         return table
