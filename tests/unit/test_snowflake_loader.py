@@ -138,3 +138,13 @@ def test_snowpipe_wait_fails_fast_on_a_paused_pipe(tmp_path: Path) -> None:
             store,
             timeout=30,
         )
+
+
+def test_an_unreadable_manifest_fails_naming_it(tmp_path: Path) -> None:
+    from glueflake.load.snowflake import committed_files
+
+    store, _ = small_lake(tmp_path / "lake")
+    bad = "raw/shop/orders/_manifests/20991231T000000Z-ffffff-00000.json"
+    store.put(bad, b"{")
+    with pytest.raises(LoadError, match=bad):
+        committed_files(store, "shop", "orders")

@@ -225,6 +225,13 @@ def list_entity(
     return [_read_manifest(store, key) for key in sorted(manifest_keys)], listing
 
 
+def read_manifests(store: ObjectStore, source: str, entity: str) -> list[Manifest]:
+    """Every committed manifest of an entity, oldest first (LoadError naming a bad one)."""
+    prefix = manifests_prefix(source, entity)
+    keys = sorted(i.key for i in store.list(prefix) if i.key.endswith(".json"))
+    return [_read_manifest(store, key) for key in keys]
+
+
 def _read_manifest(store: ObjectStore, key: str) -> Manifest:
     """A manifest, or a LoadError naming it (what it commits cannot be known)."""
     try:

@@ -35,7 +35,8 @@ from glueflake.deploy.snowflake_sql import (
     warehouse_config,
 )
 from glueflake.errors import LoadError
-from glueflake.lake import ObjectStore, list_manifests, open_lake, parse_data_key
+from glueflake.lake import ObjectStore, open_lake, parse_data_key
+from glueflake.load.discover import read_manifests
 from glueflake.load.summary import EntityLoadResult, LoadSummary
 from glueflake.load.typing import FileOutcome, FileStatus
 
@@ -262,7 +263,7 @@ def copy_history(
 def committed_files(store: ObjectStore, source: str, entity: str) -> list[CommittedFile]:
     """Every data file listed by a committed manifest of the entity, oldest first."""
     seen: dict[str, CommittedFile] = {}
-    for manifest in list_manifests(store, source, entity):
+    for manifest in read_manifests(store, source, entity):
         for f in manifest.files:
             seen.setdefault(f.key, CommittedFile(f.key, f.records, f.etag))
     return list(seen.values())
@@ -400,7 +401,7 @@ def wait_for_pipe(
     horizon = datetime.now(UTC) - timedelta(days=14) + timedelta(hours=1)
     wanted: dict[str, CommittedFile] = {}
     oldest = datetime.now(UTC)
-    for manifest in list_manifests(store, entity.source, entity.entity):
+    for manifest in read_manifests(store, entity.source, entity.entity):
         if manifest.committed_at < horizon:
             continue
         oldest = min(oldest, manifest.committed_at)
