@@ -56,7 +56,11 @@
 {%- endmacro %}
 
 {% macro duckdb__json_array_length(expr) -%}
-    json_array_length({{ expr }})
+    {#- json_array_length counts a JSON null or scalar as 0, where array_size gives
+        null; a JSON value is an array exactly when it starts with '[' (no parse). -#}
+    case
+        when starts_with(ltrim(cast({{ expr }} as varchar)), '[') then json_array_length({{ expr }})
+    end
 {%- endmacro %}
 
 {% macro snowflake__json_array_length(expr) -%}
