@@ -163,7 +163,10 @@ def load(
     only: OnlyOpt = None,
     force: ForceOpt = False,
     watch: Annotated[
-        bool, typer.Option("--watch", help="Keep polling the lake and load new commits.")
+        bool,
+        typer.Option(
+            "--watch", envvar="GLUEFLAKE_WATCH", help="Keep polling the lake and load new commits."
+        ),
     ] = False,
     interval: Annotated[
         float, typer.Option(envvar="GLUEFLAKE_WATCH_INTERVAL", min=0.1, help="Poll seconds.")
@@ -199,7 +202,9 @@ def transform(
     config: ConfigOpt = Path("pipeline.yml"),
     target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
     select: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_SELECT")] = None,
-    full_refresh: Annotated[bool, typer.Option("--full-refresh")] = False,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", envvar="GLUEFLAKE_DBT_FULL_REFRESH")
+    ] = False,
     progress: ProgressOpt = True,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) on the warehouse."""
