@@ -86,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="glueflake-") as tmp:
         try:
             config = load_config(_fetch_config(args["config"], Path(tmp)))
+            if args["config"].startswith("s3://") and not config.lake.is_s3:
+                # Its relative paths would point into `tmp`, deleted when the job ends.
+                raise ConfigError(
+                    f"lake.url: a config read from S3 needs an s3:// lake, got "
+                    f"{config.lake.url!r} (a local lake would be lost when the job ends)"
+                )
             if args.get("demo_day"):
                 if not args["demo_day"].isdigit():
                     raise ConfigError(

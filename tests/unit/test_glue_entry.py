@@ -40,3 +40,19 @@ def test_secret_that_is_not_an_object_is_refused(monkeypatch: pytest.MonkeyPatch
     boto3.client("secretsmanager").create_secret(Name="glueflake/bad", SecretString='"x"')
     with pytest.raises(ValueError, match="expected a JSON object"):
         _entry()._export_secrets("glueflake/bad")
+
+
+@mock_aws
+def test_config_on_s3_with_a_local_lake_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A local lake named by a config on S3 would land in the job's temporary folder."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="conf")
+    # The repository's own pipeline.yml: a local lake, as on a laptop.
+    config = (ENTRY.parents[1] / "pipeline.yml").read_bytes()
+    s3.put_object(Bucket="conf", Key="pipeline.yml", Body=config)
+    assert _entry().main(["job", "--config", "s3://conf/pipeline.yml"]) == 2
+    err = capsys.readouterr().err
+    assert "lake.url" in err and "'.glueflake/lake'" in err and "s3://" in err
