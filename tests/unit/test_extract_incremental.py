@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from glueflake.config import Incremental
+from glueflake.errors import ExtractError
 from glueflake.extract.incremental import (
     Bookmark,
     CursorTracker,
@@ -67,6 +70,15 @@ def test_nothing_new_leaves_the_bookmark_alone() -> None:
     kept, _ = _filter(tracker, [_rec(2, "c"), _rec(4, "c")])
     assert kept == []
     assert tracker.advanced("r", "m") is None
+
+
+def test_a_cursor_whose_type_changed_since_the_bookmark_is_named() -> None:
+    tracker = CursorTracker(INC, "id", Bookmark(field="updated_at", value="c", ids=[1]), "shop.x")
+    _filter(tracker, [{"id": 2, "updated_at": 17}])
+    with pytest.raises(
+        ExtractError, match=r"shop.x: cursor field 'updated_at'.*17 \(int\).*'c' \(str\)"
+    ):
+        tracker.advanced("r", "m")
 
 
 def test_records_below_the_bookmark_are_kept_but_never_move_it_back() -> None:

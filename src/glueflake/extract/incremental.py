@@ -208,8 +208,16 @@ class CursorTracker:
         bm = self.bookmark
         ids = list(self.max_ids)
         if bm is not None:
-            if self.max < bm.value:
-                return None
+            try:
+                if self.max < bm.value:
+                    return None
+            except TypeError:
+                raise ExtractError(
+                    f"{self.where}: cursor field {self.field!r}: this run's latest value "
+                    f"{self.max!r} ({type(self.max).__name__}) cannot be compared with the "
+                    f"bookmark's {bm.value!r} ({type(bm.value).__name__}); the run's files "
+                    "are committed and the bookmark was left as it was"
+                ) from None
             if self.max == bm.value:
                 ids = list(bm.ids) + ids
         ids = _unique(ids)
