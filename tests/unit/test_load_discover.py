@@ -104,6 +104,9 @@ def test_force_reloads_loaded_and_changed_files() -> None:
     )
     assert [(p.file.key, p.reload) for p in plan.pending] == [(a, True), (b, True), (c, False)]
     assert plan.changed == []
+    # The ledger is to record what is loaded now: b's new content, not its committed hash,
+    # or a later copy of the lake (new etags, same content) would call b changed.
+    assert [p.sha256 for p in plan.pending] == ["s1", "other", "s1"]
 
 
 def test_committed_but_absent_file_is_missing() -> None:

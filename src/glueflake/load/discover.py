@@ -68,11 +68,14 @@ class PendingFile:
     Attributes:
         file: the file as committed.
         info: the store's current info (etag, size, last modified).
+        sha256: the SHA-256 of the content it holds now, which the ledger records
+            (the committed one's, unless a forced reload takes a changed file).
         reload: the ledger already has it (a forced reload: replace its rows).
     """
 
     file: CommittedFile
     info: ObjectInfo
+    sha256: str
     reload: bool = False
 
 
@@ -169,15 +172,15 @@ def classify(
             continue
         entry = ledger.get(cf.key)
         recorded_etag, recorded_sha = (entry.etag, entry.sha256) if entry else (cf.etag, cf.sha256)
-        same = info.etag == recorded_etag or content_sha256(cf.key) == recorded_sha
+        sha = recorded_sha if info.etag == recorded_etag else content_sha256(cf.key)
         if force:
-            plan.pending.append(PendingFile(cf, info, reload=entry is not None))
-        elif not same:
+            plan.pending.append(PendingFile(cf, info, sha, reload=entry is not None))
+        elif sha != recorded_sha:
             plan.changed.append(ChangedFile(cf, info, recorded_etag, loaded=entry is not None))
         elif entry is not None:
             plan.loaded.append(cf)
         else:
-            plan.pending.append(PendingFile(cf, info))
+            plan.pending.append(PendingFile(cf, info, sha))
     known = {cf.key for cf in committed}
     for key, info in sorted(listing.items()):
         parsed = parse_data_key(key)

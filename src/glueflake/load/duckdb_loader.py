@@ -259,7 +259,7 @@ def _ledger_row(outcome: FileOutcome, pending: PendingFile) -> LedgerRow:
         outcome=outcome,
         manifest_key=pending.file.manifest_key,
         etag=pending.info.etag,
-        sha256=pending.file.sha256,
+        sha256=pending.sha256,
         bytes=pending.info.size,
         run_id=pending.file.run_id,
     )
