@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from glueflake.config import Incremental
@@ -13,6 +14,7 @@ from glueflake.extract.incremental import (
     Bookmark,
     CursorTracker,
     read_bookmark,
+    record_hash,
     write_bookmark,
 )
 from glueflake.extract.records import get_path
@@ -28,7 +30,7 @@ def _rec(i: int, ts: str) -> dict[str, object]:
 def _filter(tracker: CursorTracker, records: list[Any]) -> tuple[list[Any], list[Any]]:
     """Feed a page as the job does (the fields the tracker reads); the kept records."""
     fields = {p: [get_path(r, p) for r in records] for p in tracker.record_fields}
-    keep, cursors = tracker.filter(fields)
+    keep, cursors = tracker.filter(fields, [orjson.dumps(r) for r in records])
     kept = records if keep is None else [r for r, k in zip(records, keep, strict=True) if k]
     return kept, cursors
 
@@ -63,6 +65,46 @@ def test_new_ids_at_the_same_instant_extend_the_bookmark() -> None:
     after = tracker.advanced("r", "m")
     assert after is not None
     assert (after.value, after.ids) == ("c", [2, 7])
+
+
+def _committed_run(records: list[Any]) -> Bookmark:
+    """The bookmark a first run over `records` leaves (ids and hashes)."""
+    tracker = CursorTracker(INC, "id", None)
+    _filter(tracker, records)
+    bm = tracker.advanced("r1", "m1")
+    assert bm is not None
+    return bm
+
+
+def test_the_bookmark_keeps_a_hash_of_each_record_at_its_instant() -> None:
+    bm = _committed_run([_rec(1, "b"), _rec(2, "c"), _rec(4, "c")])
+    assert bm.ids == [2, 4]
+    assert bm.hashes == [record_hash(orjson.dumps(_rec(i, "c"))) for i in (2, 4)]
+    assert Bookmark(field="f", value="v", ids=[1, 2], hashes=["h"]).committed() == [
+        (1, "h"),
+        (2, ""),
+    ]
+
+
+def test_a_record_changed_without_its_cursor_moving_is_kept() -> None:
+    # Updated twice within the cursor's precision (one second): same id, same cursor.
+    bm = _committed_run([_rec(2, "c"), {"id": 4, "updated_at": "c", "status": "placed"}])
+    tracker = CursorTracker(INC, "id", bm)
+    paid = {"id": 4, "updated_at": "c", "status": "paid"}
+    kept, _ = _filter(tracker, [_rec(2, "c"), paid])
+    assert kept == [paid] and tracker.dropped == 1
+    after = tracker.advanced("r2", "m2")
+    assert after is not None and after.ids == [2, 4, 4]
+    # Both versions of 4 are committed now: the next run drops them all.
+    again = CursorTracker(INC, "id", after)
+    kept, _ = _filter(again, [_rec(2, "c"), paid])
+    assert kept == [] and again.advanced("r3", "m3") is None
+
+
+def test_a_bookmark_without_hashes_matches_on_the_key_alone() -> None:
+    tracker = CursorTracker(INC, "id", Bookmark(field="updated_at", value="c", ids=[4]))
+    kept, _ = _filter(tracker, [{"id": 4, "updated_at": "c", "status": "paid"}])
+    assert kept == [] and tracker.dropped == 1
 
 
 def test_nothing_new_leaves_the_bookmark_alone() -> None:

@@ -228,6 +228,17 @@ def test_changes_upstream_are_picked_up(tmp_path: Path) -> None:
     assert bookmark is not None and (bookmark.value, bookmark.ids) == ("2026-03-01T00:00:00Z", [5])
 
 
+def test_a_change_within_the_cursor_precision_is_picked_up(tmp_path: Path) -> None:
+    api, store = Api(), LocalStore(tmp_path)
+    _run(api, store)
+    at_bookmark = next(r for r in api.orders if r["updated_at"] == "2026-01-09T00:00:00Z")
+    at_bookmark["items"] = [{"sku": "late"}]  # changed again in the same second
+    orders = _run(api, store).result("shop", "orders")
+    assert orders.records == 1 and orders.bookmark_after == orders.bookmark_before
+    assert at_bookmark in _committed_records(store, "shop", "orders")
+    assert _run(api, store).result("shop", "orders").records == 0
+
+
 def test_bad_records_path_names_endpoint_and_path(tmp_path: Path) -> None:
     config = _config(sources__shop__endpoints__orders__records="items")
     with pytest.raises(ExtractError, match=r"shop\.orders.*'items'"):

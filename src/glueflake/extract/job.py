@@ -89,7 +89,7 @@ def _extract_endpoint(
         for page in iter_pages(fetch, paginator, start, window=source.concurrency):
             keep, cursors = None, None
             if tracker is not None:
-                keep, cursors = tracker.filter(page.decoded.fields)
+                keep, cursors = tracker.filter(page.decoded.fields, page.decoded.lines)
             kept = page.count if keep is None else keep.count(True)
             writer.add_block(page.decoded.ndjson(keep), kept, cursors)
             result.pages += 1
