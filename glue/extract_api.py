@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2 if isinstance(exc, ConfigError) else 1
     from rich.console import Console
 
-    Console().print(summary)
+    Console(soft_wrap=True).print(summary)
     return 0
 
 

@@ -22,8 +22,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-out = Console()
+# soft_wrap: a line naming a lake key or a record path is printed whole, never split
+# at the console's width (80 columns off a terminal), so it can be found and copied.
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 T = TypeVar("T")
 

@@ -57,7 +57,7 @@ def watch_lake(
     Raises:
         LoadError: an ``on_error: abort`` entity met a bad row (the watch stops).
     """
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, soft_wrap=True)
     stop = stop or threading.Event()
     result = WatchResult()
     # Changed and missing files are reported once (they stay so until someone acts).

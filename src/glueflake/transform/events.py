@@ -45,7 +45,7 @@ class EventCollector:
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._show = progress
-        self._console = console or Console()
+        self._console = console or Console(soft_wrap=True)
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._total = 0
