@@ -74,6 +74,10 @@ def test_run_ids_sort_by_time() -> None:
     early = new_run_id(datetime(2026, 1, 1, tzinfo=UTC))
     late = new_run_id(datetime(2026, 1, 2, tzinfo=UTC))
     assert early < late
+    # Within one second too (two quick runs; their files break dbt's ties).
+    first = new_run_id(datetime(2026, 1, 1, 12, 0, 0, 900_000, tzinfo=UTC))
+    second = new_run_id(datetime(2026, 1, 1, 12, 0, 0, 901_000, tzinfo=UTC))
+    assert first.startswith("20260101T120000.900Z-") and first < second
 
 
 def test_latest_manifest_is_the_newest(tmp_path: Path) -> None:

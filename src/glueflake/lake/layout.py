@@ -22,9 +22,14 @@ _DATA_KEY = re.compile(
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    """A unique, time-sortable run id such as ``20261128T101500Z-3fa2c1``."""
+    """A unique, time-sortable run id such as ``20261128T101500.042Z-3fa2c1``.
+
+    Milliseconds, so two runs within one second still sort in the order they
+    started: file names break ties between versions of a record (dbt's raw dedup)
+    and pick the latest manifest.
+    """
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def entity_prefix(source: str, entity: str) -> str:
