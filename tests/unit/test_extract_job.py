@@ -58,6 +58,7 @@ class Api:
         ]
         self.countries: list[dict[str, Any]] = [{"cca3": "FRA"}, {"cca3": "DEU"}]
         self.calls = 0
+        self.max_page_size = 1_000  # an API serves at most this many records a page
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.calls += 1
@@ -69,7 +70,7 @@ class Api:
         since = p.get("since", "")
         if request.url.path == "/orders":
             rows = [r for r in self.orders if r["updated_at"] >= since]
-            page, size = int(p.get("page", "1")), int(p["per_page"])
+            page, size = int(p.get("page", "1")), min(int(p["per_page"]), self.max_page_size)
             headers = {}
             if page * size < len(rows):
                 headers["Link"] = (
@@ -237,6 +238,25 @@ def test_a_change_within_the_cursor_precision_is_picked_up(tmp_path: Path) -> No
     assert orders.records == 1 and orders.bookmark_after == orders.bookmark_before
     assert at_bookmark in _committed_records(store, "shop", "orders")
     assert _run(api, store).result("shop", "orders").records == 0
+
+
+def test_an_api_capping_its_page_size_is_read_whole_and_said_so(tmp_path: Path) -> None:
+    api, store = Api(), LocalStore(tmp_path)
+    api.max_page_size = 7  # asked for 10 a page
+    pagination = {"type": "page_number", "page_size": 10}
+    summary = run_extract(
+        _config(sources__shop__endpoints__orders__pagination=pagination),
+        only=["shop.orders"],
+        progress=False,
+        store=store,
+        transport=httpx.MockTransport(api),
+    )
+    orders = summary.result("shop", "orders")
+    assert orders.records == 95 and orders.page_size_served == 7
+    assert _committed_records(store, "shop", "orders") == api.orders
+    console = Console(record=True, width=120)
+    console.print(summary)
+    assert "shop.orders: the API serves 7 records a page" in console.export_text()
 
 
 def test_bad_records_path_names_endpoint_and_path(tmp_path: Path) -> None:

@@ -31,10 +31,15 @@ RECORDS = [{"id": i} for i in range(1, 24)]  # 23 records
 class FakeApi:
     """Serves RECORDS through one pagination style; counts requests (thread-safe)."""
 
-    def __init__(self, style: str, size: int = 5, fail_beyond_end: bool = False) -> None:
+    def __init__(
+        self, style: str, size: int = 5, fail_beyond_end: bool = False, clamp: bool = False
+    ) -> None:
+        """`size`: the API's own page size (page style) or cap on `limit` (offset style);
+        `clamp`: a page past the end is answered with the last page again."""
         self.style = style
         self.size = size
         self.fail_beyond_end = fail_beyond_end
+        self.clamp = clamp
         self.requested: list[httpx.URL] = []
         self.lock = threading.Lock()
 
@@ -49,6 +54,8 @@ class FakeApi:
             return _page(url, headers, {"data": RECORDS})
         if self.style in ("page", "link"):
             page = int(p.get("page", "1"))
+            if self.clamp:
+                page = min(page, -(-len(RECORDS) // self.size))
             chunk = RECORDS[(page - 1) * self.size : page * self.size]
             if self.fail_beyond_end and not chunk:
                 raise ExtractError("beyond the end")
@@ -60,7 +67,7 @@ class FakeApi:
             body = {"data": chunk}
         elif self.style == "offset":
             offset = int(p["offset"])
-            body = {"data": RECORDS[offset : offset + int(p["limit"])]}
+            body = {"data": RECORDS[offset : offset + min(int(p["limit"]), self.size)]}
         else:  # cursor
             start = int(p.get("cursor", "0"))
             chunk = RECORDS[start : start + int(p["limit"])]
@@ -117,6 +124,35 @@ def test_offset(window: int) -> None:
     assert _walk(api, OffsetPagination(type="offset", page_size=5), window) == IDS
     if window == 1:
         assert [u.params["offset"] for u in api.requested] == ["0", "5", "10", "15", "20"]
+
+
+@pytest.mark.parametrize("window", [1, 4])
+def test_an_api_serving_fewer_records_a_page_than_asked_is_read_to_the_end(window: int) -> None:
+    # The API caps its pages at 5; page_size asks for 10. Page one is short.
+    for api, cfg in (
+        (FakeApi("page", size=5), PageNumberPagination(type="page_number", page_size=10)),
+        (FakeApi("offset", size=5), OffsetPagination(type="offset", page_size=10)),
+    ):
+        paginator = make_paginator(cfg, "api.items")
+        pages = iter_pages(api, paginator, START, window=window)
+        assert [i for page in pages for i in _ids(page)] == IDS
+        assert paginator.served == 5
+
+
+def test_a_short_first_page_costs_one_more_request_only() -> None:
+    api = FakeApi("page", size=50)
+    paginator = make_paginator(PageNumberPagination(type="page_number", page_size=50), "x")
+    assert [i for page in iter_pages(api, paginator, START, window=4) for i in _ids(page)] == IDS
+    assert [u.params["page"] for u in api.requested] == ["1", "2"]  # nothing predicted
+    assert paginator.served is None
+
+
+@pytest.mark.parametrize("size", [23, 5])
+def test_a_page_past_the_end_answered_with_the_last_page_ends_the_walk(size: int) -> None:
+    api = FakeApi("page", size=size, clamp=True)
+    cfg = PageNumberPagination(type="page_number", page_size=size)
+    assert _walk(api, cfg) == IDS  # 23 records, each once
+    assert len(api.requested) == -(-len(RECORDS) // size) + (size == 23)
 
 
 def test_cursor_at_a_dotted_path() -> None:

@@ -97,6 +97,7 @@ def _extract_endpoint(
     except BaseException:
         writer.discard()
         raise
+    result.page_size_served = paginator.served
 
     unchanged = None
     if replace:

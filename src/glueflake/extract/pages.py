@@ -5,7 +5,9 @@ headers that step an integer parameter), up to `window` requests are in flight;
 pages are still yielded strictly in order, and each page's own "next" decides
 whether the walk goes on. A request fetched ahead past the end (or off a broken
 prediction) is discarded, errors included: only pages that are part of the walk
-can fail it.
+can fail it. In a page-number or offset walk, a page holding the same records as
+the one before it ends the walk unused: some APIs answer a page past their end with
+their last page again, which would otherwise be walked forever.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ def _same(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port, a.path) == (b.scheme, b.host, b.port, b.path) and sorted(
         a.params.multi_items()
     ) == sorted(b.params.multi_items())
+
+
+def _repeats(page: Page, before: Page | None) -> bool:
+    """Whether `page` holds the records of `before` (compared by its first and last)."""
+    if before is None or not page.count or page.count != before.count:
+        return False
+    lines, earlier = page.decoded.lines, before.decoded.lines
+    return bool(lines[0] == earlier[0] and lines[-1] == earlier[-1])
 
 
 def iter_pages(
@@ -57,6 +67,7 @@ def iter_pages(
             ahead.popleft()[1].cancel()
 
     url: httpx.URL | None = paginator.first(start)
+    before: Page | None = None
     try:
         while url is not None:
             if ahead and _same(url, ahead[0][0]):
@@ -65,7 +76,10 @@ def iter_pages(
                 drop_ahead()
                 predict = None
                 page = fetch(url)
+            if paginator.repeat_ends_walk and _repeats(page, before):
+                break
             yield page
+            before = page
             next_url = paginator.next(url, page)
             if next_url is not None and pool is not None:
                 if predict is None:

@@ -32,6 +32,11 @@ Predictor = Callable[[int], httpx.URL]
 class Paginator:
     """Base: a single page (no next page, nothing to predict)."""
 
+    repeat_ends_walk = False
+    """Whether a page repeating the one before it is the end (see `iter_pages`)."""
+    served: int | None = None
+    """The API's own page size, found to be below the configured one (else None)."""
+
     def first(self, url: httpx.URL) -> httpx.URL:
         """The first page's URL, given the endpoint URL with its fixed parameters."""
         return url
@@ -113,11 +118,53 @@ def predict_integer_step(url: httpx.URL, next_url: httpx.URL) -> Predictor | Non
     return lambda k: with_int_param(next_url, name, following + k * step)
 
 
-class PageNumberPaginator(Paginator):
+class _SizedPaginator(Paginator):
+    """Page-number and offset walks: a short or empty page is the last.
+
+    An API may serve fewer records a page than asked without saying so (its own cap
+    on the page size is below `page_size`); ending at the first short page would then
+    stop after page one and lose the rest. So a short *first* page is checked: the
+    next page is fetched once (alone, nothing predicted). Empty, and the walk ends as
+    it would have. Not empty, and the API caps its pages at the first page's count:
+    that becomes the size a short page is measured against (`served`, reported in
+    the run's summary).
+    """
+
+    repeat_ends_walk = True
+
+    def __init__(self, page_size: int) -> None:
+        """Ask for `page_size` records a page."""
+        self.page_size = page_size
+        self._pages = 0
+        self._checking: int | None = None  # a short first page's count, being checked
+
+    def _goes_on(self, page: Page) -> bool:
+        """Whether the walk goes on after `page` (see the class)."""
+        self._pages += 1
+        if self._checking is not None:
+            first, self._checking = self._checking, None
+            if not page.count:
+                return False
+            self.served = first
+        size = self.served or self.page_size
+        if page.count >= size:
+            return True
+        if page.count and self._pages == 1:
+            self._checking = page.count
+            return True
+        return False
+
+    def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
+        """Pages are known ahead, except the one checking a short first page."""
+        return None if self._checking is not None else predict_integer_step(url, next_url)
+
+
+class PageNumberPaginator(_SizedPaginator):
     """``?page=N&per_page=M``; a short or empty page is the last."""
 
     def __init__(self, cfg: PageNumberPagination) -> None:
         """Paginate per `cfg`."""
+        super().__init__(cfg.page_size)
         self.cfg = cfg
 
     def first(self, url: httpx.URL) -> httpx.URL:
@@ -127,23 +174,20 @@ class PageNumberPaginator(Paginator):
         )
 
     def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
-        """The next page number, unless this page was short."""
-        if page.count < self.cfg.page_size:
+        """The next page number, unless this page was the last."""
+        if not self._goes_on(page):
             return None
         current = _int_param(url, self.cfg.page_param)
         current = self.cfg.first_page if current is None else current
         return with_int_param(url, self.cfg.page_param, current + 1)
 
-    def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
-        """Page numbers are known ahead."""
-        return predict_integer_step(url, next_url)
 
-
-class OffsetPaginator(Paginator):
+class OffsetPaginator(_SizedPaginator):
     """``?offset=N&limit=M``; a short or empty page is the last."""
 
     def __init__(self, cfg: OffsetPagination) -> None:
         """Paginate per `cfg`."""
+        super().__init__(cfg.page_size)
         self.cfg = cfg
 
     def first(self, url: httpx.URL) -> httpx.URL:
@@ -153,15 +197,11 @@ class OffsetPaginator(Paginator):
         )
 
     def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
-        """The next offset, unless this page was short."""
-        if page.count < self.cfg.page_size:
+        """The offset after this page's records, unless this page was the last."""
+        if not self._goes_on(page):
             return None
         current = _int_param(url, self.cfg.offset_param) or 0
         return with_int_param(url, self.cfg.offset_param, current + page.count)
-
-    def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
-        """Offsets are known ahead."""
-        return predict_integer_step(url, next_url)
 
 
 class CursorPaginator(Paginator):

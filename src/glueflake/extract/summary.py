@@ -25,6 +25,8 @@ class EntityResult:
         dropped_at_bookmark: records served again at the bookmark instant and dropped.
         bookmark_before: the cursor value the run started from (None if not incremental).
         bookmark_after: the cursor value stored after the run.
+        page_size_served: the API's own page size when it served fewer records a
+            page than `page_size` asked (the walk went on; worth setting page_size to it).
         seconds: wall time.
     """
 
@@ -38,6 +40,7 @@ class EntityResult:
     dropped_at_bookmark: int = 0
     bookmark_before: Any = None
     bookmark_after: Any = None
+    page_size_served: int | None = None
     seconds: float = 0.0
 
     @property
@@ -120,6 +123,11 @@ class ExtractSummary:
                 f"{r.seconds:.2f}",
                 note,
             )
+            if r.page_size_served is not None:
+                notes.append(
+                    f"{r.name}: the API serves {r.page_size_served:,} records a page, fewer "
+                    "than page_size asks; all pages were read"
+                )
             if r.bookmark_after is not None:
                 moved = "unchanged" if r.bookmark_after == r.bookmark_before else "advanced"
                 notes.append(f"bookmark {r.name} = {r.bookmark_after} ({moved})")
