@@ -221,6 +221,19 @@ class Source(_Model):
             raise ValueError(f"must be an http(s) URL or 'demo' (got {value!r})")
         return value.rstrip("/")
 
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_in_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        # Only auth fields resolve ${ENV_VAR}; a header would send the text as written.
+        for name, text in value.items():
+            if "${" in text:
+                raise ValueError(
+                    f"header {name!r}: ${{ENV_VAR}} is resolved only in auth fields (a "
+                    "header is sent as written); use auth: api_key (location: header) "
+                    "or bearer"
+                )
+        return value
+
     @field_validator("endpoints")
     @classmethod
     def _entity_names(cls, value: dict[str, Endpoint]) -> dict[str, Endpoint]:
@@ -551,6 +564,8 @@ def _describe(err: Any, origins: Mapping[str, str] | None = None) -> str:
         message = "required field is missing"
     elif err["type"] == "extra_forbidden":
         message = "unknown field"
+    elif err["type"] == "value_error":
+        message = message.removeprefix("Value error, ")  # our validators' own words
     elif (
         "input" in err
         and not _SECRET_FIELDS & set(loc)

@@ -77,6 +77,15 @@ def test_inline_secret(tmp_path: Path) -> None:
     assert "${ENV_VAR}" in message
 
 
+def test_a_variable_in_a_header_is_refused_not_sent_as_text(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "    endpoints:", '    headers: {Authorization: "Bearer ${SHOP_KEY}"}\n    endpoints:'
+    )
+    message = _error(tmp_path, text)
+    assert "sources.shop.headers: header 'Authorization': ${ENV_VAR} is resolved only" in message
+    assert "auth" in message
+
+
 def test_unset_secret_variable(tmp_path: Path) -> None:
     message = _error(tmp_path, BASE, env={})
     assert "sources.shop.auth.key" in message
