@@ -25,6 +25,7 @@ from glueflake.deploy.snowflake_sql import (
     ident,
     snowflake_objects,
     template_environment,
+    warehouse_config,
 )
 
 
@@ -71,6 +72,19 @@ def test_invalid_names_are_refused_naming_the_field(tmp_path: Path, field: str, 
     cfg = snowflake_config(tmp_path, extra={field: value})
     with pytest.raises(SnowflakeConfigError, match=rf"^{field.replace('.', r'[.]')}: "):
         render_scripts(cfg)
+
+
+def test_a_relative_private_key_path_is_taken_from_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glueflake.deploy.snowflake import connect
+
+    cfg = snowflake_config(tmp_path, extra={"warehouse.private_key_path": "keys/loader.p8"})
+    key = tmp_path / "keys" / "loader.p8"
+    assert warehouse_config(cfg).private_key_path == str(key)
+    monkeypatch.chdir(tmp_path.parent)  # not the config's folder
+    with pytest.raises(SnowflakeConfigError, match=f"no such file '{key}'"):
+        connect(warehouse_config(cfg))  # fails on the key before any network
 
 
 def test_local_lake_cannot_be_staged(tmp_path: Path) -> None:

@@ -279,12 +279,20 @@ class SnowflakeObjects:
 
 
 def warehouse_config(config: PipelineConfig) -> SnowflakeWarehouse:
-    """The Snowflake warehouse section, or an error naming `warehouse.type`."""
-    if not isinstance(config.warehouse, SnowflakeWarehouse):
+    """The Snowflake warehouse section, or an error naming `warehouse.type`.
+
+    Its `private_key_path` comes back resolved like every path of the file: a
+    relative one from the config file's folder, not from the current directory.
+    """
+    wh = config.warehouse
+    if not isinstance(wh, SnowflakeWarehouse):
         raise SnowflakeConfigError(
-            f"warehouse.type: is {config.warehouse.type!r}; these commands need 'snowflake'"
+            f"warehouse.type: is {wh.type!r}; these commands need 'snowflake'"
         )
-    return config.warehouse
+    if wh.private_key_path:
+        key = str(config.resolve_path(wh.private_key_path))
+        wh = wh.model_copy(update={"private_key_path": key})
+    return wh
 
 
 def snowflake_objects(
