@@ -15,6 +15,10 @@ class ExtractError(PipelineError):
     """Extracting from a REST endpoint failed (after retries)."""
 
 
+class LakeError(PipelineError):
+    """A lake object does not hold what the lake's layout promises (a bad manifest)."""
+
+
 class LoadError(PipelineError):
     """Loading lake files into the warehouse failed or was aborted."""
 

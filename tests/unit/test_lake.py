@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from glueflake.errors import LakeError
 from glueflake.lake import (
     LocalStore,
     Manifest,
@@ -18,6 +19,7 @@ from glueflake.lake import (
     manifest_key,
     new_run_id,
     parse_data_key,
+    read_manifest,
     write_manifest,
 )
 
@@ -78,6 +80,17 @@ def test_run_ids_sort_by_time() -> None:
     first = new_run_id(datetime(2026, 1, 1, 12, 0, 0, 900_000, tzinfo=UTC))
     second = new_run_id(datetime(2026, 1, 1, 12, 0, 0, 901_000, tzinfo=UTC))
     assert first.startswith("20260101T120000.900Z-") and first < second
+
+
+def test_an_unreadable_manifest_is_a_lake_error_naming_its_key(tmp_path: Path) -> None:
+    # The extract reads the latest manifest (an unchanged full refresh), the loader
+    # every one: both must name the bad object, not print pydantic's traceback.
+    store = LocalStore(tmp_path)
+    key = "raw/s/e/_manifests/20260101T000000.000Z-aaaaaa-00001.json"
+    store.put(key, b'{"source": "s"')
+    for read in (lambda: latest_manifest(store, "s", "e"), lambda: read_manifest(store, key)):
+        with pytest.raises(LakeError, match=f"^{key}: not a readable manifest"):
+            read()
 
 
 def test_latest_manifest_is_the_newest(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from glueflake.errors import LakeError
 from glueflake.lake.layout import manifest_key, manifests_prefix
 from glueflake.lake.store import ObjectInfo, ObjectStore
 
@@ -69,8 +70,17 @@ def write_manifest(store: ObjectStore, manifest: Manifest) -> ObjectInfo:
 
 
 def read_manifest(store: ObjectStore, key: str) -> Manifest:
-    """Read one manifest by key."""
-    return Manifest.model_validate_json(store.get(key))
+    """Read one manifest by key.
+
+    Raises:
+        LakeError: the object is not a manifest (malformed JSON included), naming its
+            key: what it commits cannot be known.
+    """
+    try:
+        return Manifest.model_validate_json(store.get(key))
+    except ValidationError as exc:
+        reason = str(exc).splitlines()[0]
+        raise LakeError(f"{key}: not a readable manifest ({reason})") from None
 
 
 def list_manifests(store: ObjectStore, source: str, entity: str) -> Iterator[Manifest]:

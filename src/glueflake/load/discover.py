@@ -16,16 +16,18 @@ extract), and *in flight* before that (an extract still writing). Neither is loa
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from glueflake.errors import LoadError
+from glueflake.errors import LakeError, LoadError
 from glueflake.lake import (
     Manifest,
     ObjectInfo,
     ObjectStore,
     entity_prefix,
+    list_manifests,
     manifests_prefix,
     parse_data_key,
     read_manifest,
@@ -225,23 +227,23 @@ def list_entity(
                 manifest_keys.append(info.key)
         else:
             listing[info.key] = info
-    return [_read_manifest(store, key) for key in sorted(manifest_keys)], listing
+    with _manifests_must_read():
+        return [read_manifest(store, key) for key in sorted(manifest_keys)], listing
 
 
 def read_manifests(store: ObjectStore, source: str, entity: str) -> list[Manifest]:
     """Every committed manifest of an entity, oldest first (LoadError naming a bad one)."""
-    prefix = manifests_prefix(source, entity)
-    keys = sorted(i.key for i in store.list(prefix) if i.key.endswith(".json"))
-    return [_read_manifest(store, key) for key in keys]
+    with _manifests_must_read():
+        return list(list_manifests(store, source, entity))
 
 
-def _read_manifest(store: ObjectStore, key: str) -> Manifest:
-    """A manifest, or a LoadError naming it (what it commits cannot be known)."""
+@contextmanager
+def _manifests_must_read() -> Iterator[None]:
+    """An unreadable manifest stops the load (what it commits cannot be known)."""
     try:
-        return read_manifest(store, key)
-    except ValueError as exc:  # pydantic's ValidationError, malformed JSON included
-        reason = str(exc).splitlines()[0]
-        raise LoadError(f"{key}: not a readable manifest ({reason})") from None
+        yield
+    except LakeError as exc:
+        raise LoadError(str(exc)) from None
 
 
 def plan_entity(
