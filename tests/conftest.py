@@ -1,4 +1,4 @@
-"""Shared fixtures: a temporary lake, the demo API on loopback, an S3 server on loopback."""
+"""Shared fixtures: a temporary lake, the demo API and a moto (AWS) server on loopback."""
 
 from __future__ import annotations
 
@@ -36,25 +36,39 @@ def demo_server() -> Iterator[Any]:
         yield server
 
 
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
 @pytest.fixture
-def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty moto S3 server on 127.0.0.1 (a free port), fake credentials; yields its URL."""
-    server_mod = pytest.importorskip("moto.server")
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake AWS credentials in us-east-1 and no profile: no call can reach a real account."""
+    for name, value in FAKE_AWS_ENV.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def moto_server(aws_env: None) -> Iterator[str]:
+    """An empty moto server (every AWS service: S3, CloudFormation, IAM...) on 127.0.0.1.
+
+    It listens on a free port and yields its URL; credentials are `aws_env`'s.
+    """
+    server_mod = pytest.importorskip("moto.server")
     server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
-        # moto keeps its backends per process: start every test from an empty S3.
+        # moto keeps its backends per process and they outlive a server: start and end
+        # every test with an empty account.
         httpx.post(f"{url}/moto-api/reset").raise_for_status()
         yield url
+        httpx.post(f"{url}/moto-api/reset").raise_for_status()
     finally:
         server.stop()
 

@@ -22,9 +22,9 @@ def _bucket(endpoint: str) -> None:
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=BUCKET)
 
 
-def test_s3_store_is_write_once(s3_server: str) -> None:
-    _bucket(s3_server)
-    store = S3Store(f"s3://{BUCKET}/lake", endpoint_url=s3_server, region="us-east-1")
+def test_s3_store_is_write_once(moto_server: str) -> None:
+    _bucket(moto_server)
+    store = S3Store(f"s3://{BUCKET}/lake", endpoint_url=moto_server, region="us-east-1")
     info = store.put("raw/a/b/f.ndjson.gz", b"first")
     assert info.size == 5
     with pytest.raises(ObjectExistsError):
@@ -38,13 +38,17 @@ def test_s3_store_is_write_once(s3_server: str) -> None:
         store.get("raw/missing")
 
 
-def test_extract_into_s3(s3_server: str) -> None:
+def test_extract_into_s3(moto_server: str) -> None:
     demo_api = pytest.importorskip("glueflake.demo_api")
     if not hasattr(demo_api, "DemoServer"):
         pytest.skip("glueflake.demo_api has no DemoServer yet")
-    _bucket(s3_server)
+    _bucket(moto_server)
     raw: dict[str, Any] = {
-        "lake": {"url": f"s3://{BUCKET}/prefix", "endpoint_url": s3_server, "region": "us-east-1"},
+        "lake": {
+            "url": f"s3://{BUCKET}/prefix",
+            "endpoint_url": moto_server,
+            "region": "us-east-1",
+        },
         "demo": {"seed": 3, "scale": 1_000, "day": 200},
         "sources": {
             "shop": {
@@ -69,7 +73,7 @@ def test_extract_into_s3(s3_server: str) -> None:
     expected = demo_api.count_orders(settings)
     assert summary.result("shop", "orders").records == expected
 
-    store = open_store(config.lake.url, endpoint_url=s3_server, region="us-east-1")
+    store = open_store(config.lake.url, endpoint_url=moto_server, region="us-east-1")
     manifests = list(list_manifests(store, "shop", "orders"))
     assert manifests[-1].final and sum(m.records for m in manifests) == expected
     for m in manifests:
@@ -82,7 +86,7 @@ def test_extract_into_s3(s3_server: str) -> None:
     # Everything is under the prefix, and the bookmark is in the bucket too.
     keys = [
         o["Key"]
-        for o in boto3.client("s3", endpoint_url=s3_server).list_objects_v2(Bucket=BUCKET)[
+        for o in boto3.client("s3", endpoint_url=moto_server).list_objects_v2(Bucket=BUCKET)[
             "Contents"
         ]
     ]
