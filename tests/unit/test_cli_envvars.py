@@ -7,14 +7,12 @@ reads ``GLUEFLAKE_<OPTION>``. Precedence: flag, variable, config file, default.
 
 from __future__ import annotations
 
-import os
 import types
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 import pytest
 import typer
-import yaml
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
@@ -22,6 +20,9 @@ import glueflake.extract
 import glueflake.pipeline
 from glueflake.cli import app
 from glueflake.config import ENV_OVERRIDE_PREFIX, PipelineConfig
+
+if TYPE_CHECKING:
+    from conftest import DemoConfig
 
 TYPER_OWN = {"help", "install_completion", "show_completion"}
 """Options typer adds to every app; they are not glueflake's."""
@@ -104,21 +105,9 @@ def test_no_option_has_a_second_name_for_a_config_value() -> None:
 
 
 @pytest.fixture
-def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A demo-day-5, target-dev pipeline.yml; no GLUEFLAKE variable from the caller."""
-    for name in list(os.environ):
-        if name.startswith("GLUEFLAKE"):
-            monkeypatch.delenv(name)
-    path = tmp_path / "pipeline.yml"
-    raw = {
-        "demo": {"day": 5},
-        "dbt": {"target": "dev"},
-        "sources": {
-            "shop": {"base_url": "demo", "endpoints": {"o": {"path": "/o", "primary_key": "id"}}}
-        },
-    }
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return path
+def config_file(tmp_path: Path, demo_config: DemoConfig, no_glueflake_env: None) -> Path:
+    """The demo pipeline on day 5, dbt target dev; no GLUEFLAKE variable from the caller."""
+    return demo_config.write(tmp_path, day=5)
 
 
 def _invoke(args: list[str], env: dict[str, str]) -> None:
