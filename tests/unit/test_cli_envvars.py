@@ -110,45 +110,50 @@ def config_file(tmp_path: Path, demo_config: DemoConfig, no_glueflake_env: None)
     return demo_config.write(tmp_path, day=5)
 
 
-def _invoke(args: list[str], env: dict[str, str]) -> None:
-    result = CliRunner().invoke(app, args, env=env)
-    assert result.exit_code == 0, result.output
+def _demo_day(cfg: PipelineConfig, **_: Any) -> object:
+    return cfg.demo.day
 
 
-def test_demo_day_flag_beats_variable_beats_file(
-    config_file: Path, monkeypatch: pytest.MonkeyPatch
+def _dbt_target(cfg: PipelineConfig, *, target: str | None = None, **_: Any) -> object:
+    return target or cfg.dbt.target
+
+
+# command, its stage function, what it was given, flag, variable, old name, values
+# in the file / the variable / the flag.
+PRECEDENCE = {
+    "demo day": (
+        "extract", (glueflake.extract, "run_extract"), _demo_day,
+        "--demo-day", "GLUEFLAKE__DEMO__DAY", "GLUEFLAKE_DEMO_DAY", (5, 7, 9),
+    ),
+    "dbt target": (
+        "transform", (glueflake.pipeline, "transform"), _dbt_target,
+        "--target", "GLUEFLAKE__DBT__TARGET", "GLUEFLAKE_DBT_TARGET", ("dev", "ci", "prod"),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(PRECEDENCE))
+def test_flag_beats_variable_beats_file(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
-    days: list[int | None] = []
+    command, (module, name), given, flag, var, old, (in_file, in_var, in_flag) = PRECEDENCE[case]
+    seen: list[object] = []
 
-    def extract(cfg: PipelineConfig, **_: Any) -> str:
-        days.append(cfg.demo.day)
+    def stage(*a: Any, **k: Any) -> str:
+        seen.append(given(*a, **k))
         return ""
 
-    monkeypatch.setattr(glueflake.extract, "run_extract", extract)
-    extract_args = ["extract", "-c", str(config_file)]
-    _invoke(extract_args, {})
-    _invoke(extract_args, {"GLUEFLAKE__DEMO__DAY": "7"})
-    _invoke([*extract_args, "--demo-day", "9"], {"GLUEFLAKE__DEMO__DAY": "7"})
-    _invoke(extract_args, {"GLUEFLAKE_DEMO_DAY": "7"})  # the old second name: not read
-    assert days == [5, 7, 9, 5]
-
-
-def test_dbt_target_flag_beats_variable_beats_file(
-    config_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    targets: list[str] = []
-
-    def transform(cfg: PipelineConfig, *, target: str | None = None, **_: Any) -> str:
-        targets.append(target or cfg.dbt.target)
-        return ""
-
-    monkeypatch.setattr(glueflake.pipeline, "transform", transform)
-    transform_args = ["transform", "-c", str(config_file)]
-    _invoke(transform_args, {})
-    _invoke(transform_args, {"GLUEFLAKE__DBT__TARGET": "ci"})
-    _invoke([*transform_args, "--target", "prod"], {"GLUEFLAKE__DBT__TARGET": "ci"})
-    _invoke(transform_args, {"GLUEFLAKE_DBT_TARGET": "ci"})  # the old second name: not read
-    assert targets == ["dev", "ci", "prod", "dev"]
+    monkeypatch.setattr(module, name, stage)
+    args = [command, "-c", str(config_file)]
+    for extra, env in (
+        ([], {}),
+        ([], {var: str(in_var)}),
+        ([flag, str(in_flag)], {var: str(in_var)}),
+        ([], {old: str(in_var)}),  # the old second name is not read
+    ):
+        result = CliRunner().invoke(app, [*args, *extra], env=env)
+        assert result.exit_code == 0, result.output
+    assert seen == [in_file, in_var, in_flag, in_file]
 
 
 def test_profiles_yml_reads_the_same_variables() -> None:
