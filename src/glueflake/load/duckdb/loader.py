@@ -33,8 +33,8 @@ from rich.progress import Progress
 
 from glueflake.config import OnError, PipelineConfig
 from glueflake.errors import LoadError
+from glueflake.failpoints import AFTER_DATA_INSERT, failpoint
 from glueflake.lake import ObjectStore
-from glueflake.load.crashpoint import AFTER_DATA_INSERT, crash_point
 from glueflake.load.discover import EntityPlan, PendingFile
 from glueflake.load.duckdb.bulk import insert_rows
 from glueflake.load.duckdb.connection import (
@@ -162,7 +162,7 @@ def _load_clean(
                     insert_clean(con, fqn, inputs, loaded_at)
                 if bar is not None and task is not None:
                     bar.advance(task, len(batch))  # type: ignore[arg-type]
-            crash_point(AFTER_DATA_INSERT)
+            failpoint(AFTER_DATA_INSERT)
             record_files(
                 con,
                 plan.table,
@@ -333,7 +333,7 @@ def _write(
             load_id=load_id,
             loaded_at=loaded_at,
         )
-        crash_point(AFTER_DATA_INSERT)
+        failpoint(AFTER_DATA_INSERT)
         record_files(
             con,
             table_name,
