@@ -27,7 +27,10 @@ def test_an_armed_point_raises_in_process_and_only_while_armed() -> None:
 
 
 def test_arming_an_unknown_point_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"unknown failpoint 'load\.nowhere'"), armed("load.nowhere"):
+    with (
+        pytest.raises(ValueError, match=r"unknown failpoint 'load\.nowhere'"),
+        armed("load.nowhere"),
+    ):
         pass
 
 
