@@ -16,6 +16,7 @@ from glueflake.load.discover import CommittedFile
 from glueflake.load.snowflake import CopyStrategy, SnowflakeBackend
 from glueflake.load.snowflake.history import HISTORY_COLUMNS, result_rows
 from glueflake.load.snowflake.sql import EntityObjects, Literal, SnowflakeObjects, lake_key
+from glueflake.load.snowflake.status import landing_count
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -137,3 +138,10 @@ def snowflake_status(
     """`glueflake status` on Snowflake through a given connection and history route."""
     backend = SnowflakeBackend(cfg, connection=connection, strategy=strategy, now=now)
     return lake_status(cfg, store=store, warehouse=backend, now=now, **kw)
+
+
+def landing_counts(
+    conn: Any, objects: SnowflakeObjects, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Rows in each landing table."""
+    return {(s, e): landing_count(conn.cursor(), objects.entity(s, e)) for s, e in pairs}

@@ -19,11 +19,11 @@ from snowflake_fixtures import (
     small_lake,
     snowflake_config,
 )
-from snowflake_lines_copy import LinesCopy
+from snowflake_lines_copy import LinesCopy, landing_counts
 
 from glueflake.deploy.snowflake import SCRIPTS, first_line, render, split_statements
 from glueflake.errors import LoadError
-from glueflake.load.snowflake.loader import copy_entity, landing_counts
+from glueflake.load.snowflake.loader import copy_entity
 from glueflake.load.snowflake.sql import snowflake_objects
 from glueflake.load.types import FileStatus
 

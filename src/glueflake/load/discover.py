@@ -1,5 +1,8 @@
 """What there is to load: committed lake files against the ledger and the listing.
 
+The planning every warehouse shares (`glueflake.load.run` hands each plan to the
+warehouse's backend); the ledger is the backend's (`Warehouse.ledger`).
+
 A data file is *committed* when a manifest lists it. Against the ledger and the
 store's current listing each committed file is exactly one of:
 

@@ -292,21 +292,6 @@ def _few(keys: Iterable[str], limit: int = 5) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def landing_counts(
-    conn: Any,
-    objects: SnowflakeObjects,
-    pairs: Sequence[tuple[str, str]],
-) -> dict[tuple[str, str], int]:
-    """Rows in each landing table."""
-    cursor = conn.cursor()
-    counts = {}
-    for source, entity in pairs:
-        cursor.execute(f"select count(*) from {objects.entity(source, entity).table}")
-        row = cursor.fetchone()
-        counts[(source, entity)] = int(row[0]) if row else 0
-    return counts
-
-
 def entity_summary(res: EntityResult, on_error: str, seconds: float = 0.0) -> EntityLoadResult:
     """One entity's Snowflake result in the loader's common summary shape."""
     loaded = [f for f in res.files if f.status in (FileStatus.LOADED, FileStatus.PARTIALLY_LOADED)]
