@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pytest
 
+from glueflake import failpoints
 from glueflake.config import PipelineConfig
 from glueflake.extract import read_bookmark, run_extract
 from glueflake.lake import LocalStore, ObjectStore, list_manifests, parse_data_key
@@ -173,9 +174,9 @@ def _pipeline_file(demo_config: DemoConfig, root: Path) -> Path:
 
 def _glue_job(config: Path, day: int, crash_after: int | None = None, only: str = "") -> Any:
     env = {**os.environ, "GLUEFLAKE_IT_KEY": KEY}
-    env.pop("GLUEFLAKE_TEST_CRASH_AFTER_FILES", None)
+    env.pop(failpoints.ENV_VAR, None)
     if crash_after is not None:
-        env["GLUEFLAKE_TEST_CRASH_AFTER_FILES"] = str(crash_after)
+        env[failpoints.ENV_VAR] = f"{failpoints.AFTER_FILE_PUT}={crash_after}"
     args = [sys.executable, str(ROOT / "glue" / "extract_api.py"), "--config", str(config)]
     args += ["--demo-day", str(day)] + (["--only", only] if only else [])
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300, check=False)
