@@ -19,7 +19,12 @@ from typer.testing import CliRunner
 import glueflake.extract
 import glueflake.pipeline
 from glueflake.cli import app
-from glueflake.config import ENV_OVERRIDE_PREFIX, PipelineConfig
+from glueflake.config import (
+    ENV_OVERRIDE_PREFIX,
+    WAREHOUSE_MODELS,
+    PipelineConfig,
+    WarehouseSettings,
+)
 
 if TYPE_CHECKING:
     from conftest import DemoConfig
@@ -45,6 +50,8 @@ OPTIONS = _options(typer.main.get_command(app))
 
 def _models(annotation: Any) -> list[type[BaseModel]]:
     """The config models an annotation holds (through Annotated, unions and Optional)."""
+    if isinstance(annotation, type) and issubclass(annotation, WarehouseSettings):
+        return list(WAREHOUSE_MODELS.values())  # the registered kinds, by their `type`
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     if get_origin(annotation) in (Union, types.UnionType) or hasattr(annotation, "__metadata__"):
