@@ -33,7 +33,10 @@ ORDER_COLUMNS = (
 )
 """What the model reads from fct_orders (only these columns leave the warehouse)."""
 
-PEER_GROUPS = {"continent": ("shipping_continent", "Unknown"), "country": ("shipping_country_code", "UNK")}
+PEER_GROUPS = {
+    "continent": ("shipping_continent", "Unknown"),
+    "country": ("shipping_country_code", "UNK"),
+}
 """``peer_group`` setting -> (fct_orders column, label when it is null)."""
 
 OUTPUT_TYPES = {
@@ -127,54 +130,75 @@ def load_rules(raw):
     known = {"peer_group", "bins", "min_peer_group_size", "default_segment", "segments"}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise RulesError(f"vars.rfm.{unknown[0]}: unknown setting (known: {', '.join(sorted(known))})")
+        raise RulesError(
+            f"vars.rfm.{unknown[0]}: unknown setting (known: {', '.join(sorted(known))})"
+        )
     peer_group = raw.get("peer_group", "continent")
     if peer_group not in PEER_GROUPS:
-        raise RulesError(f"vars.rfm.peer_group: expected one of {sorted(PEER_GROUPS)}, got {peer_group!r}")
-    bins = raw.get("bins", 5)
-    if not isinstance(bins, int) or isinstance(bins, bool) or not 2 <= bins <= 9:
-        raise RulesError(f"vars.rfm.bins: expected an integer from 2 to 9, got {bins!r}")
-    min_size = raw.get("min_peer_group_size", 1)
-    if not isinstance(min_size, int) or isinstance(min_size, bool) or min_size < 1:
-        raise RulesError(f"vars.rfm.min_peer_group_size: expected an integer >= 1, got {min_size!r}")
-    default = raw.get("default_segment")
-    if not isinstance(default, str) or not default:
-        raise RulesError(f"vars.rfm.default_segment: expected a segment name, got {default!r}")
+        raise RulesError(
+            f"vars.rfm.peer_group: expected one of {sorted(PEER_GROUPS)}, got {peer_group!r}"
+        )
+    bins = checked_int(raw.get("bins", 5), "vars.rfm.bins", 2, 9)
+    min_size = checked_int(raw.get("min_peer_group_size", 1), "vars.rfm.min_peer_group_size", 1)
     segments = raw.get("segments") or []
     if not isinstance(segments, list):
         raise RulesError("vars.rfm.segments: expected a list of rules")
-    checked = []
-    for index, rule in enumerate(segments):
-        where = f"vars.rfm.segments[{index}]"
-        if not isinstance(rule, dict) or not isinstance(rule.get("segment"), str) or not rule["segment"]:
-            raise RulesError(f"{where}.segment: expected a segment name")
-        extra = sorted(set(rule) - {"segment", "r", "f", "m"})
-        if extra:
-            raise RulesError(f"{where}.{extra[0]}: unknown key (expected segment, r, f, m)")
-        item = {"segment": rule["segment"]}
-        for key in ("r", "f", "m"):
-            if key not in rule:
-                continue
-            bounds = rule[key]
-            if (
-                not isinstance(bounds, list)
-                or len(bounds) != 2
-                or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
-                or not 1 <= bounds[0] <= bounds[1] <= bins
-            ):
-                raise RulesError(
-                    f"{where}.{key}: expected [low, high] with 1 <= low <= high <= bins ({bins}), "
-                    f"got {bounds!r}"
-                )
-            item[key] = (bounds[0], bounds[1])
-        checked.append(item)
     return {
         "peer_group": peer_group,
         "bins": bins,
         "min_peer_group_size": min_size,
-        "default_segment": default,
-        "segments": checked,
+        "default_segment": checked_name(raw.get("default_segment"), "vars.rfm.default_segment"),
+        "segments": [
+            checked_rule(rule, f"vars.rfm.segments[{index}]", bins)
+            for index, rule in enumerate(segments)
+        ],
     }
+
+
+def checked_int(value, field, low, high=None):
+    """``value`` if it is an integer in [low, high] (no upper bound when high is None)."""
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        wanted = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise RulesError(f"{field}: expected an integer {wanted}, got {value!r}")
+    return value
+
+
+def checked_name(value, field):
+    """``value`` if it is a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise RulesError(f"{field}: expected a segment name, got {value!r}")
+    return value
+
+
+def checked_rule(rule, where, bins):
+    """One segment rule as ``{segment, r?, f?, m?}`` with (low, high) score ranges."""
+    if not isinstance(rule, dict):
+        raise RulesError(f"{where}: expected a mapping with segment and r/f/m ranges")
+    extra = sorted(set(rule) - {"segment", "r", "f", "m"})
+    if extra:
+        raise RulesError(f"{where}.{extra[0]}: unknown key (expected segment, r, f, m)")
+    item = {"segment": checked_name(rule.get("segment"), f"{where}.segment")}
+    for key in ("r", "f", "m"):
+        if key not in rule:
+            continue
+        bounds = rule[key]
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+            or not 1 <= bounds[0] <= bounds[1] <= bins
+        ):
+            raise RulesError(
+                f"{where}.{key}: expected [low, high] with 1 <= low <= high <= bins ({bins}), "
+                f"got {bounds!r}"
+            )
+        item[key] = (bounds[0], bounds[1])
+    return item
 
 
 # --- the scoring -------------------------------------------------------------------------
@@ -216,7 +240,9 @@ def score_customers(orders, rules):
     if orders.empty:
         return empty_result()
     column, unknown = PEER_GROUPS[rules["peer_group"]]
-    cancelled = orders["is_cancelled_or_returned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    cancelled = (
+        orders["is_cancelled_or_returned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    )
     revenue = pd.to_numeric(orders["revenue_usd"]).astype("float64").fillna(0.0).to_numpy()
     work = pd.DataFrame(
         {
@@ -224,7 +250,10 @@ def score_customers(orders, rules):
             "order_id": orders["order_id"].to_numpy(),
             "order_date": pd.to_datetime(orders["order_date"]).dt.normalize().to_numpy(),
             "net_revenue_usd": np.where(cancelled, 0.0, revenue),
-            "peer_group": orders[column].astype("object").where(orders[column].notna(), unknown).to_numpy(),
+            "peer_group": orders[column]
+            .astype("object")
+            .where(orders[column].notna(), unknown)
+            .to_numpy(),
         }
     )
     # the latest order (then the highest order id) names the peer group
@@ -250,7 +279,9 @@ def score_customers(orders, rules):
         "monetary_score": ("net_revenue_usd", True),
     }
     for score, (measure, higher_is_better) in measures.items():
-        in_group = quantile_score(customers[measure], customers["peer_group"], bins, higher_is_better)
+        in_group = quantile_score(
+            customers[measure], customers["peer_group"], bins, higher_is_better
+        )
         overall = quantile_score(customers[measure], everyone, bins, higher_is_better)
         customers[score] = np.where(within, in_group, overall).astype("int32")
 
@@ -291,7 +322,7 @@ def score_customers(orders, rules):
 
 
 def model(dbt, session):
-    """dbt's entry point: fct_orders in, one scored row per customer out."""
+    """Entry point dbt calls: fct_orders in, one scored row per customer out."""
     dbt.config(packages=["pandas", "numpy"], python_version="3.11")
     rules = load_rules(dbt.config.get("rfm"))
     orders = to_pandas(dbt.ref("fct_orders"), ORDER_COLUMNS)

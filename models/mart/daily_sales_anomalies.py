@@ -111,15 +111,15 @@ def load_settings(raw):
             raise SettingsError(f"vars.sales_anomalies: not valid JSON ({exc})") from None
     if not isinstance(raw, dict):
         raise SettingsError(f"vars.sales_anomalies: expected a mapping, got {type(raw).__name__}")
-    known = {"window_days", "min_history_days", "z_threshold"}
-    unknown = sorted(set(raw) - known)
+    known = ", ".join(sorted({"window_days", "min_history_days", "z_threshold"}))
+    unknown = sorted(set(raw) - {"window_days", "min_history_days", "z_threshold"})
     if unknown:
-        raise SettingsError(
-            f"vars.sales_anomalies.{unknown[0]}: unknown setting (known: {', '.join(sorted(known))})"
-        )
+        raise SettingsError(f"vars.sales_anomalies.{unknown[0]}: unknown setting (known: {known})")
     window = raw.get("window_days", 28)
     if not isinstance(window, int) or isinstance(window, bool) or window < 3:
-        raise SettingsError(f"vars.sales_anomalies.window_days: expected an integer >= 3, got {window!r}")
+        raise SettingsError(
+            f"vars.sales_anomalies.window_days: expected an integer >= 3, got {window!r}"
+        )
     minimum = raw.get("min_history_days", 14)
     if not isinstance(minimum, int) or isinstance(minimum, bool) or not 1 <= minimum <= window:
         raise SettingsError(
@@ -128,7 +128,9 @@ def load_settings(raw):
         )
     threshold = raw.get("z_threshold", 3.5)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
-        raise SettingsError(f"vars.sales_anomalies.z_threshold: expected a number > 0, got {threshold!r}")
+        raise SettingsError(
+            f"vars.sales_anomalies.z_threshold: expected a number > 0, got {threshold!r}"
+        )
     return {"window_days": window, "min_history_days": minimum, "z_threshold": float(threshold)}
 
 
@@ -184,19 +186,30 @@ def flag_anomalies(sales, settings):
     work = pd.DataFrame(
         {
             "order_date": pd.to_datetime(sales["order_date"]).dt.normalize().to_numpy(),
-            "continent": sales["continent"].astype("object").where(sales["continent"].notna(), "Unknown").to_numpy(),
-            "currency_code": sales["currency_code"].astype("object").where(sales["currency_code"].notna(), "UNK").to_numpy(),
+            "continent": sales["continent"]
+            .astype("object")
+            .where(sales["continent"].notna(), "Unknown")
+            .to_numpy(),
+            "currency_code": sales["currency_code"]
+            .astype("object")
+            .where(sales["currency_code"].notna(), "UNK")
+            .to_numpy(),
             "order_count": pd.to_numeric(sales["order_count"]).fillna(0).astype("int64").to_numpy(),
-            "net_revenue_usd": pd.to_numeric(sales["net_revenue_usd"]).astype("float64").fillna(0.0).to_numpy(),
+            "net_revenue_usd": pd.to_numeric(sales["net_revenue_usd"])
+            .astype("float64")
+            .fillna(0.0)
+            .to_numpy(),
         }
     )
     daily = work.groupby(["continent", "currency_code", "order_date"], sort=True).sum()
     last_day = work["order_date"].max()
     parts = []
-    for (continent, currency), series in daily.groupby(level=["continent", "currency_code"], sort=True):
-        series = series.droplevel(["continent", "currency_code"])
-        calendar = pd.date_range(series.index.min(), last_day, freq="D")
-        series = series.reindex(calendar, fill_value=0)
+    for (continent, currency), grouped in daily.groupby(
+        level=["continent", "currency_code"], sort=True
+    ):
+        dated = grouped.droplevel(["continent", "currency_code"])
+        calendar = pd.date_range(dated.index.min(), last_day, freq="D")
+        series = dated.reindex(calendar, fill_value=0)
         values = series["net_revenue_usd"].to_numpy(dtype="float64")
         days, median, deviation, z = robust_scores(
             values, settings["window_days"], settings["min_history_days"]
@@ -221,7 +234,7 @@ def flag_anomalies(sales, settings):
 
 
 def model(dbt, session):
-    """dbt's entry point: fct_daily_sales in, one flagged row per series and day out."""
+    """Entry point dbt calls: fct_daily_sales in, one flagged row per series and day out."""
     dbt.config(packages=["pandas", "numpy"], python_version="3.11")
     settings = load_settings(dbt.config.get("sales_anomalies"))
     sales = to_pandas(dbt.ref("fct_daily_sales"), SALES_COLUMNS)
