@@ -1,14 +1,17 @@
 """RFM segments: every customer with orders, scored on recency, frequency and monetary value.
 
-Each measure is scored 1..bins by where the customer stands among the customers of
-the same peer group (the continent, or the country, of their latest order's shipping
-address): the score is 1 + floor(bins * share of the group strictly worse on that
-measure), so ties share a score and a group of one-order customers all score 1 on
-frequency. A group smaller than ``min_peer_group_size`` is scored against all
-customers instead. The three scores then pick a segment label by the first matching
-rule. Recency is counted in days back from the latest order date in the data, so a
-rebuild of the same data gives the same scores. The rules live in dbt_project.yml
-(``vars: rfm``) and reach the model through its config (``_mart__models.yml``).
+The warehouse reduces fct_orders to one row per customer (first and latest order
+date, orders placed, net revenue in USD with cancelled and returned orders counting
+0, and the continent or country of the latest order: the highest order id, as ids
+grow with time); only those rows reach pandas. Each measure is then scored 1..bins
+by where the customer stands in their peer group (that continent or country): the
+score is 1 + floor(bins * share of the group strictly worse on that measure), so
+ties share a score and a group of one-order customers all score 1 on frequency. A
+group smaller than ``min_peer_group_size`` is scored against all customers instead.
+The three scores pick a segment label by the first matching rule. Recency counts
+days back from the latest order date in the data, so a rebuild of the same data
+gives the same scores. The rules live in dbt_project.yml (``vars: rfm``) and reach
+the model through its ``config.meta`` (``_mart__models.yml``).
 
 A dbt Python model written once for both platforms: dbt-duckdb runs it in-process on
 the embedded default, dbt-snowflake runs it as a Snowpark stored procedure. The
@@ -22,22 +25,22 @@ import json
 import numpy as np
 import pandas as pd
 
-ORDER_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "order_date",
-    "is_cancelled_or_returned",
-    "shipping_country_code",
-    "shipping_continent",
-    "revenue_usd",
-)
-"""What the model reads from fct_orders (only these columns leave the warehouse)."""
-
 PEER_GROUPS = {
     "continent": ("shipping_continent", "Unknown"),
     "country": ("shipping_country_code", "UNK"),
 }
 """``peer_group`` setting -> (fct_orders column, label when it is null)."""
+
+CUSTOMER_AGGREGATES = (
+    ("first_order_date", "min(order_date)"),
+    ("last_order_date", "max(order_date)"),
+    ("order_count", "count(*)"),
+    (
+        "net_revenue_usd",
+        "coalesce(sum(case when not is_cancelled_or_returned then revenue_usd else 0 end), 0)",
+    ),
+)
+"""Per customer, computed in the warehouse: (column, SQL aggregate valid on both)."""
 
 OUTPUT_TYPES = {
     "customer_id": "int64",
@@ -63,25 +66,33 @@ OUTPUT_TYPES = {
 
 
 def is_snowpark(relation):
-    """Whether ``relation`` is a Snowpark DataFrame (else a DuckDB relation or pandas)."""
+    """Whether ``relation`` is a Snowpark object (else a DuckDB relation or connection)."""
     return type(relation).__module__.startswith("snowflake.snowpark")
 
 
-def to_pandas(relation, columns):
-    """The chosen columns of a dbt.ref() result as a pandas DataFrame, names lowercased.
+def to_pandas(relation, group_by, aggregates, where=None):
+    """A dbt.ref() result, filtered and aggregated in the warehouse, as pandas.
+
+    Only the aggregated rows leave the warehouse. The SQL expressions must be valid
+    on both DuckDB and Snowflake; column names come back lower-case.
 
     Args:
-        relation: a DuckDB relation (dbt-duckdb), a Snowpark DataFrame (dbt-snowflake)
-            or already a pandas DataFrame.
-        columns: column names to keep; only these are fetched.
+        relation: a DuckDB relation (dbt-duckdb) or a Snowpark DataFrame (dbt-snowflake).
+        group_by: the grouping columns.
+        aggregates: (name, SQL aggregate expression) pairs.
+        where: an SQL condition applied before grouping, or None.
     """
-    if isinstance(relation, pd.DataFrame):
-        frame = relation.loc[:, list(columns)]
-    elif is_snowpark(relation):
-        # Snowflake folds unquoted names to upper case; to_pandas keeps them so.
-        frame = relation.select(*[c.upper() for c in columns]).to_pandas()
+    if where:
+        relation = relation.filter(where)
+    if is_snowpark(relation):
+        from snowflake.snowpark.functions import sql_expr  # Snowflake's own runtime
+
+        columns = [sql_expr(sql).alias(name) for name, sql in aggregates]
+        frame = relation.group_by(*group_by).agg(*columns).to_pandas()
     else:
-        frame = relation.select(*columns).df()
+        columns = [*group_by, *(f"{sql} as {name}" for name, sql in aggregates)]
+        frame = relation.aggregate(", ".join(columns), ", ".join(group_by)).df()
+    # Snowflake folds unquoted names to upper case, and to_pandas keeps them so
     frame.columns = [str(c).lower() for c in frame.columns]
     return frame
 
@@ -224,50 +235,42 @@ def empty_result():
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in OUTPUT_TYPES.items()})
 
 
-def score_customers(orders, rules):
-    """One row per customer with orders: RFM scores and segment.
+def customer_aggregates(rules):
+    """`CUSTOMER_AGGREGATES` plus the peer group the rules ask for."""
+    column, unknown = PEER_GROUPS[rules["peer_group"]]
+    latest = f"max_by(coalesce({column}, '{unknown}'), order_id)"
+    return (*CUSTOMER_AGGREGATES, ("peer_group", latest))
+
+
+def score_customers(customers, rules):
+    """RFM scores and segment of each customer.
 
     Args:
-        orders: fct_orders rows with at least `ORDER_COLUMNS` (lower-case names).
-            Orders without a customer are left out; cancelled and returned orders
-            count for recency and frequency but add nothing to the money.
+        customers: one row per customer with ``customer_id`` and the columns of
+            `customer_aggregates` (what `to_pandas` returns), any order.
         rules: from `load_rules`.
 
     Returns:
         The columns of `OUTPUT_TYPES`, one row per customer, ordered by customer_id.
     """
-    orders = orders.loc[orders["customer_id"].notna()]
-    if orders.empty:
+    if customers.empty:
         return empty_result()
-    column, unknown = PEER_GROUPS[rules["peer_group"]]
-    cancelled = (
-        orders["is_cancelled_or_returned"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    )
-    revenue = pd.to_numeric(orders["revenue_usd"]).astype("float64").fillna(0.0).to_numpy()
-    work = pd.DataFrame(
+    customers = pd.DataFrame(
         {
-            "customer_id": orders["customer_id"].astype("int64").to_numpy(),
-            "order_id": orders["order_id"].to_numpy(),
-            "order_date": pd.to_datetime(orders["order_date"]).dt.normalize().to_numpy(),
-            "net_revenue_usd": np.where(cancelled, 0.0, revenue),
-            "peer_group": orders[column]
-            .astype("object")
-            .where(orders[column].notna(), unknown)
+            "first_order_date": pd.to_datetime(customers["first_order_date"]).to_numpy(),
+            "last_order_date": pd.to_datetime(customers["last_order_date"]).to_numpy(),
+            "order_count": pd.to_numeric(customers["order_count"]).to_numpy(dtype="int64"),
+            "net_revenue_usd": pd.to_numeric(customers["net_revenue_usd"])
+            .astype("float64")
+            .fillna(0.0)
+            .round(2)
             .to_numpy(),
-        }
-    )
-    # the latest order (then the highest order id) names the peer group
-    work = work.sort_values(["customer_id", "order_date", "order_id"], kind="stable")
-    customers = work.groupby("customer_id", sort=True).agg(
-        first_order_date=("order_date", "min"),
-        last_order_date=("order_date", "max"),
-        order_count=("order_id", "size"),
-        net_revenue_usd=("net_revenue_usd", "sum"),
-        peer_group=("peer_group", "last"),
-    )
-    reference = work["order_date"].max()
+            "peer_group": customers["peer_group"].to_numpy(dtype=object),
+        },
+        index=pd.Index(customers["customer_id"].to_numpy(dtype="int64"), name="customer_id"),
+    ).sort_index()
+    reference = customers["last_order_date"].max()
     customers["recency_days"] = (reference - customers["last_order_date"]).dt.days
-    customers["net_revenue_usd"] = customers["net_revenue_usd"].round(2)
 
     bins = rules["bins"]
     sizes = customers["peer_group"].map(customers["peer_group"].value_counts())
@@ -322,8 +325,13 @@ def score_customers(orders, rules):
 
 
 def model(dbt, session):
-    """Entry point dbt calls: fct_orders in, one scored row per customer out."""
+    """Entry point dbt calls: fct_orders in (reduced per customer), one scored row out."""
     dbt.config(packages=["pandas", "numpy"], python_version="3.11")
-    rules = load_rules(dbt.config.get("rfm"))
-    orders = to_pandas(dbt.ref("fct_orders"), ORDER_COLUMNS)
-    return from_pandas(score_customers(orders, rules), session)
+    rules = load_rules(dbt.config.meta_get("rfm"))
+    customers = to_pandas(
+        dbt.ref("fct_orders"),
+        group_by=["customer_id"],
+        aggregates=customer_aggregates(rules),
+        where="customer_id is not null",
+    )
+    return from_pandas(score_customers(customers, rules), session)

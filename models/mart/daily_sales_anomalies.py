@@ -9,11 +9,12 @@ median absolute deviation replaced by 1.2533 * the mean absolute deviation where
 the MAD is 0 (a mostly flat history), and no score while the history has fewer than
 ``min_history_days`` days or no spread at all. A day is an anomaly when
 |z| > ``z_threshold`` (Iglewicz and Hoaglin's 3.5 by default). The settings live in
-dbt_project.yml (``vars: sales_anomalies``).
+dbt_project.yml (``vars: sales_anomalies``), passed on by the model's ``config.meta``.
 
 A dbt Python model written once for both platforms, like customer_segments.py: the
-scoring (`flag_anomalies`) is plain pandas and numpy, `to_pandas` / `from_pandas`
-hold the only DuckDB / Snowpark difference, and nothing is imported from the project.
+warehouse sums fct_daily_sales per series and day, the scoring (`flag_anomalies`) is
+plain pandas and numpy, `to_pandas` / `from_pandas` hold the only DuckDB / Snowpark
+difference, and nothing is imported from the project.
 """
 
 import json
@@ -22,8 +23,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-SALES_COLUMNS = ("order_date", "continent", "currency_code", "order_count", "net_revenue_usd")
-"""What the model reads from fct_daily_sales."""
+SERIES = ("continent", "currency_code")
+"""What makes a series; each has one value per day."""
+DAILY_AGGREGATES = (
+    ("order_count", "sum(order_count)"),
+    ("net_revenue_usd", "sum(net_revenue_usd)"),
+)
+"""Per series and day, computed in the warehouse from fct_daily_sales (summing countries)."""
 
 OUTPUT_TYPES = {
     "order_date": "object",
@@ -49,25 +55,33 @@ MEAN_AD_SCALE = 1.253314
 
 
 def is_snowpark(relation):
-    """Whether ``relation`` is a Snowpark DataFrame (else a DuckDB relation or pandas)."""
+    """Whether ``relation`` is a Snowpark object (else a DuckDB relation or connection)."""
     return type(relation).__module__.startswith("snowflake.snowpark")
 
 
-def to_pandas(relation, columns):
-    """The chosen columns of a dbt.ref() result as a pandas DataFrame, names lowercased.
+def to_pandas(relation, group_by, aggregates, where=None):
+    """A dbt.ref() result, filtered and aggregated in the warehouse, as pandas.
+
+    Only the aggregated rows leave the warehouse. The SQL expressions must be valid
+    on both DuckDB and Snowflake; column names come back lower-case.
 
     Args:
-        relation: a DuckDB relation (dbt-duckdb), a Snowpark DataFrame (dbt-snowflake)
-            or already a pandas DataFrame.
-        columns: column names to keep; only these are fetched.
+        relation: a DuckDB relation (dbt-duckdb) or a Snowpark DataFrame (dbt-snowflake).
+        group_by: the grouping columns.
+        aggregates: (name, SQL aggregate expression) pairs.
+        where: an SQL condition applied before grouping, or None.
     """
-    if isinstance(relation, pd.DataFrame):
-        frame = relation.loc[:, list(columns)]
-    elif is_snowpark(relation):
-        # Snowflake folds unquoted names to upper case; to_pandas keeps them so.
-        frame = relation.select(*[c.upper() for c in columns]).to_pandas()
+    if where:
+        relation = relation.filter(where)
+    if is_snowpark(relation):
+        from snowflake.snowpark.functions import sql_expr  # Snowflake's own runtime
+
+        columns = [sql_expr(sql).alias(name) for name, sql in aggregates]
+        frame = relation.group_by(*group_by).agg(*columns).to_pandas()
     else:
-        frame = relation.select(*columns).df()
+        columns = [*group_by, *(f"{sql} as {name}" for name, sql in aggregates)]
+        frame = relation.aggregate(", ".join(columns), ", ".join(group_by)).df()
+    # Snowflake folds unquoted names to upper case, and to_pandas keeps them so
     frame.columns = [str(c).lower() for c in frame.columns]
     return frame
 
@@ -173,8 +187,9 @@ def flag_anomalies(sales, settings):
     """One row per continent, currency and day, with its robust z-score and flag.
 
     Args:
-        sales: fct_daily_sales rows with at least `SALES_COLUMNS` (lower-case names),
-            any number of rows per day and series (countries are summed).
+        sales: rows with ``order_date``, the `SERIES` columns and those of
+            `DAILY_AGGREGATES` (what `to_pandas` returns); several rows of one day
+            and series are summed.
         settings: from `load_settings`.
 
     Returns:
@@ -236,6 +251,8 @@ def flag_anomalies(sales, settings):
 def model(dbt, session):
     """Entry point dbt calls: fct_daily_sales in, one flagged row per series and day out."""
     dbt.config(packages=["pandas", "numpy"], python_version="3.11")
-    settings = load_settings(dbt.config.get("sales_anomalies"))
-    sales = to_pandas(dbt.ref("fct_daily_sales"), SALES_COLUMNS)
+    settings = load_settings(dbt.config.meta_get("sales_anomalies"))
+    sales = to_pandas(
+        dbt.ref("fct_daily_sales"), group_by=["order_date", *SERIES], aggregates=DAILY_AGGREGATES
+    )
     return from_pandas(flag_anomalies(sales, settings), session)

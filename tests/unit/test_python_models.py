@@ -11,6 +11,7 @@ import datetime as dt
 import importlib.util
 import inspect
 import math
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -85,10 +86,25 @@ def by_customer(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
     return {int(row["customer_id"]): row for row in frame.to_dict("records")}
 
 
+def score(rows: list[dict[str, Any]], chosen: dict[str, Any]) -> pd.DataFrame:
+    """What the model does on dbt-duckdb: reduce per customer in DuckDB, score in pandas."""
+    with duckdb.connect() as con:
+        relation = con.from_df(pd.DataFrame(rows))
+        customers = segments.to_pandas(
+            relation,
+            group_by=["customer_id"],
+            aggregates=segments.customer_aggregates(chosen),
+            where="customer_id is not null",
+        )
+    return segments.score_customers(customers, chosen)
+
+
+def scored(rows: list[dict[str, Any]], chosen: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return by_customer(score(rows, chosen))
+
+
 def test_scores_rank_customers_within_their_peer_group() -> None:
-    result = by_customer(
-        segments.score_customers(pd.DataFrame(ladder()), rules(min_peer_group_size=1))
-    )
+    result = scored(ladder(), rules(min_peer_group_size=1))
     assert sorted(result) == [1, 2, 3, 4, 5]
     for k in range(1, 6):
         row = result[k]
@@ -116,7 +132,7 @@ def test_scores_rank_customers_within_their_peer_group() -> None:
 def test_score_is_one_plus_the_share_strictly_worse_in_bins() -> None:
     # ten customers, one order each on distinct days: worse = 0..9 -> 1,1,2,2,3,3,4,4,5,5
     rows = [order(i, i, days_ago=10 - i, revenue=float(i)) for i in range(1, 11)]
-    result = by_customer(segments.score_customers(pd.DataFrame(rows), rules()))
+    result = scored(rows, rules())
     assert [result[i]["monetary_score"] for i in range(1, 11)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert [result[i]["recency_score"] for i in range(1, 11)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     # everyone placed one order: nobody is strictly worse, so everyone scores 1
@@ -125,7 +141,7 @@ def test_score_is_one_plus_the_share_strictly_worse_in_bins() -> None:
 
 def test_ties_share_a_score() -> None:
     rows = [order(1, 1, 3, 50.0), order(2, 2, 3, 50.0), order(3, 3, 0, 5.0), order(4, 4, 0, 5.0)]
-    result = by_customer(segments.score_customers(pd.DataFrame(rows), rules(min_peer_group_size=1)))
+    result = scored(rows, rules(min_peer_group_size=1))
     # two customers strictly worse than the pair on money: 1 + 5*2 // 4 = 3
     assert [result[i]["monetary_score"] for i in (1, 2, 3, 4)] == [3, 3, 1, 1]
     assert [result[i]["recency_score"] for i in (1, 2, 3, 4)] == [1, 1, 3, 3]
@@ -139,7 +155,7 @@ def test_cancelled_orders_count_for_frequency_not_money_and_customerless_orders_
         order(100, 5, 0, revenue=1000.0, cancelled=True),
         order(101, None, 0, revenue=999.0),
     ]
-    result = by_customer(segments.score_customers(pd.DataFrame(rows), rules(min_peer_group_size=1)))
+    result = scored(rows, rules(min_peer_group_size=1))
     assert sorted(result) == [1, 2, 3, 4, 5]
     assert result[5]["order_count"] == 6
     assert result[5]["net_revenue_usd"] == pytest.approx(50.0)
@@ -151,13 +167,13 @@ def test_peer_group_is_the_latest_orders_and_small_groups_score_against_everyone
         order(200, 6, 30, revenue=500.0, continent="Europe"),
         order(201, 6, 4, revenue=500.0, continent=None),  # the latest: not matched
     ]
-    alone = by_customer(segments.score_customers(pd.DataFrame(rows), rules(min_peer_group_size=1)))
+    alone = scored(rows, rules(min_peer_group_size=1))
     assert alone[6]["peer_group"] == "Unknown"
     assert alone[6]["peer_group_size"] == 1
     assert alone[6]["rfm_score"] == "111"  # nobody else in its group to beat
     assert alone[1]["peer_group_size"] == 5
 
-    pooled = by_customer(segments.score_customers(pd.DataFrame(rows), rules(min_peer_group_size=2)))
+    pooled = scored(rows, rules(min_peer_group_size=2))
     six = pooled[6]
     assert not six["scored_within_peer_group"]
     # against all six (recency 4,3,2,1,0 days for customers 1..5): nobody is strictly
@@ -170,11 +186,7 @@ def test_peer_group_is_the_latest_orders_and_small_groups_score_against_everyone
 
 def test_country_peer_groups() -> None:
     rows = [*ladder(), order(300, 7, 0, revenue=1.0, continent="Asia")]
-    result = by_customer(
-        segments.score_customers(
-            pd.DataFrame(rows), rules(peer_group="country", min_peer_group_size=1)
-        )
-    )
+    result = scored(rows, rules(peer_group="country", min_peer_group_size=1))
     assert result[5]["peer_group"] == "DEU"
     assert result[7]["peer_group"] == "UNK"
 
@@ -188,7 +200,7 @@ def test_first_matching_rule_wins_and_unmatched_get_the_default() -> None:
             {"segment": "frequent", "f": [4, 5]},
         ],
     )
-    result = by_customer(segments.score_customers(pd.DataFrame(ladder()), custom))
+    result = scored(ladder(), custom)
     assert [result[k]["segment"] for k in range(1, 6)] == [
         "other",
         "other",
@@ -199,7 +211,7 @@ def test_first_matching_rule_wins_and_unmatched_get_the_default() -> None:
 
 
 def test_the_frame_has_the_documented_columns_and_types() -> None:
-    frame = segments.score_customers(pd.DataFrame(ladder()), rules())
+    frame = score(ladder(), rules())
     assert list(frame.columns) == list(segments.OUTPUT_TYPES)
     with duckdb.connect() as con:
         con.register("frame", frame)
@@ -211,7 +223,7 @@ def test_the_frame_has_the_documented_columns_and_types() -> None:
 
 
 def test_no_orders_give_an_empty_frame_with_every_column() -> None:
-    frame = segments.score_customers(pd.DataFrame([order(1, None, 0)]), rules())
+    frame = score([order(1, None, 0)], rules())
     assert frame.empty
     assert list(frame.columns) == list(segments.OUTPUT_TYPES)
 
@@ -368,19 +380,35 @@ def test_bad_anomaly_settings_name_the_field(raw: Any, field: str) -> None:
 
 
 class FakeSnowparkFrame:
-    """Stands in for a Snowpark DataFrame: upper-case names, select + to_pandas."""
+    """Stands in for a Snowpark DataFrame: filter, group_by().agg(), to_pandas."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame.rename(columns=str.upper)
-        self.selected: tuple[str, ...] = ()
+        self.frame = frame
+        self.calls: list[tuple[str, Any]] = []
 
-    def select(self, *columns: str) -> FakeSnowparkFrame:
-        self.selected = columns
-        out = FakeSnowparkFrame(self.frame.loc[:, list(columns)])
-        return out
+    def filter(self, condition: str) -> FakeSnowparkFrame:
+        self.calls.append(("filter", condition))
+        return self
+
+    def group_by(self, *columns: str) -> FakeSnowparkFrame:
+        self.calls.append(("group_by", columns))
+        return self
+
+    def agg(self, *columns: Any) -> FakeSnowparkFrame:
+        self.calls.append(("agg", [(c.sql, c.name) for c in columns]))
+        return self
 
     def to_pandas(self) -> pd.DataFrame:
-        return self.frame.copy()
+        return self.frame.rename(columns=str.upper)  # Snowflake's unquoted names
+
+
+class FakeSqlExpr:
+    def __init__(self, sql: str) -> None:
+        self.sql, self.name = sql, ""
+
+    def alias(self, name: str) -> FakeSqlExpr:
+        self.name = name
+        return self
 
 
 class FakeSession:
@@ -396,28 +424,90 @@ class FakeSession:
 
 FakeSnowparkFrame.__module__ = "snowflake.snowpark.dataframe"
 FakeSession.__module__ = "snowflake.snowpark.session"
+AGGREGATES = (("orders", "count(*)"), ("revenue", "sum(amount)"))
 
 
 @pytest.mark.parametrize("module", [segments, anomalies], ids=["segments", "anomalies"])
 def test_helpers_on_duckdb(module: ModuleType) -> None:
     with duckdb.connect() as con:
-        relation = con.sql("select 1 as customer_id, 'x' as segment, 2.5 as extra")
-        frame = module.to_pandas(relation, ("customer_id", "segment"))
-    assert list(frame.columns) == ["customer_id", "segment"]
-    assert frame.iloc[0].to_dict() == {"customer_id": 1, "segment": "x"}
+        values = "(1, 2.5), (1, 1.5), (2, 4.0), (null, 9.0)"
+        relation = con.sql(f"select * from (values {values}) t(customer_id, amount)")
+        frame = module.to_pandas(relation, ["customer_id"], AGGREGATES, "customer_id is not null")
+    frame = frame.sort_values("customer_id").reset_index(drop=True)
+    assert list(frame.columns) == ["customer_id", "orders", "revenue"]
+    assert frame.to_dict("records") == [
+        {"customer_id": 1, "orders": 2, "revenue": 4.0},
+        {"customer_id": 2, "orders": 1, "revenue": 4.0},
+    ]
     result = pd.DataFrame({"customer_id": [1]})
-    assert module.from_pandas(result, object()) is result  # dbt-duckdb takes pandas as is
+    assert module.from_pandas(result, con) is result  # dbt-duckdb takes pandas as is
 
 
 @pytest.mark.parametrize("module", [segments, anomalies], ids=["segments", "anomalies"])
-def test_helpers_on_snowpark(module: ModuleType) -> None:
-    source = FakeSnowparkFrame(pd.DataFrame({"customer_id": [1], "segment": ["x"], "extra": [0]}))
-    frame = module.to_pandas(source, ("customer_id", "segment"))
-    assert list(frame.columns) == ["customer_id", "segment"]
+def test_helpers_on_snowpark(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    functions = ModuleType("snowflake.snowpark.functions")
+    functions.sql_expr = FakeSqlExpr  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snowflake.snowpark", ModuleType("snowflake.snowpark"))
+    monkeypatch.setitem(sys.modules, "snowflake.snowpark.functions", functions)
+    source = FakeSnowparkFrame(pd.DataFrame({"customer_id": [1], "orders": [2], "revenue": [4.0]}))
+    frame = module.to_pandas(source, ["customer_id"], AGGREGATES, "customer_id is not null")
+    assert source.calls == [
+        ("filter", "customer_id is not null"),
+        ("group_by", ("customer_id",)),
+        ("agg", [("count(*)", "orders"), ("sum(amount)", "revenue")]),
+    ]
+    assert list(frame.columns) == ["customer_id", "orders", "revenue"]
     session = FakeSession()
     assert module.from_pandas(frame, session) == "snowpark-dataframe"
     assert session.created is not None
-    assert list(session.created.columns) == ["CUSTOMER_ID", "SEGMENT"]
+    assert list(session.created.columns) == ["CUSTOMER_ID", "ORDERS", "REVENUE"]
+
+
+def test_the_warehouse_side_sql_gives_the_same_rows_as_snowflake_sql() -> None:
+    # The aggregates are SQL text both warehouses run; under fakesnow (Snowflake SQL
+    # translated onto DuckDB, in memory) they give what DuckDB's relation API gives.
+    fakesnow = pytest.importorskip("fakesnow")
+    connector = pytest.importorskip("snowflake.connector")
+    rows = [
+        order(1, 1, 3, 10.0),
+        order(2, 1, 1, 5.0, continent=None, cancelled=True),
+        order(3, 2, 0, 7.0, continent="Asia"),
+        order(4, None, 0, 1.0),
+    ]
+    chosen = rules()
+    aggregates = segments.customer_aggregates(chosen)
+    with duckdb.connect() as con:
+        expected = segments.to_pandas(
+            con.from_df(pd.DataFrame(rows)), ["customer_id"], aggregates, "customer_id is not null"
+        )
+    columns = ", ".join(f"{sql} as {name}" for name, sql in aggregates)
+    with fakesnow.patch():
+        conn = connector.connect(database="db", schema="s")
+        cur = conn.cursor()
+        cur.execute("create database if not exists db")
+        cur.execute("create schema if not exists db.s")
+        cur.execute("use schema db.s")
+        cur.execute(
+            "create table fct_orders (order_id int, customer_id int, order_date date, "
+            "is_cancelled_or_returned boolean, shipping_country_code varchar, "
+            "shipping_continent varchar, revenue_usd number(18, 2))"
+        )
+        cur.executemany(
+            "insert into fct_orders values (%s, %s, %s, %s, %s, %s, %s)",
+            [tuple(row.values()) for row in rows],
+        )
+        cur.execute(
+            f"select customer_id, {columns} from fct_orders "
+            "where customer_id is not null group by customer_id order by customer_id"
+        )
+        got = cur.fetchall()
+        conn.close()
+    want = expected.sort_values("customer_id")
+    assert [(r[0], r[3], float(r[4]), r[5]) for r in got] == [
+        (int(r.customer_id), int(r.order_count), float(r.net_revenue_usd), r.peer_group)
+        for r in want.itertuples()
+    ]
+    assert [r[5] for r in got] == ["Unknown", "Asia"]  # the latest order's, null named
 
 
 @pytest.mark.parametrize("name", ["is_snowpark", "to_pandas", "from_pandas"])
@@ -437,7 +527,7 @@ def test_models_name_only_packages_snowflake_provides(module: ModuleType) -> Non
         for line in source.splitlines()
         if line.startswith(("import ", "from "))
     }
-    assert imports <= {"json", "math", "warnings", "numpy", "pandas"}
+    assert imports <= {"json", "warnings", "numpy", "pandas"}
     assert 'dbt.config(packages=["pandas", "numpy"], python_version="3.11")' in source
 
 
