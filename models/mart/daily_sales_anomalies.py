@@ -7,7 +7,10 @@ should catch). Each day is compared with the ``window_days`` days before it (the
 itself excluded): the robust z-score is 0.6745 * (value - median) / MAD, with the
 median absolute deviation replaced by 1.2533 * the mean absolute deviation where
 the MAD is 0 (a mostly flat history), and no score while the history has fewer than
-``min_history_days`` days or no spread at all. A day is an anomaly when
+``min_history_days`` days, no spread at all, or a median of 0: in a series that
+sells on fewer than half its days every sale would pass any threshold (on the demo
+data such days made most of the flags), so intermittent series are not scored.
+A day is an anomaly when
 |z| > ``z_threshold`` (Iglewicz and Hoaglin's 3.5 by default). The settings live in
 dbt_project.yml (``vars: sales_anomalies``), passed on by the model's ``config.meta``.
 
@@ -160,10 +163,10 @@ def robust_scores(values, window, min_history):
         min_history: fewest days of history that give a score.
 
     Returns:
-        Four arrays like ``values``: days of history, their median, the deviation
-        (MAD / 0.6745, or 1.2533 * mean absolute deviation where the MAD is 0; NaN
-        where there is too little history), and the robust z-score (NaN where there
-        is no deviation).
+        Four arrays like ``values``: days of history, their median (NaN with too
+        little history), the deviation (MAD / 0.6745, or 1.2533 * mean absolute
+        deviation where the MAD is 0; NaN with too little history or a median of
+        0), and the robust z-score (NaN where there is no deviation).
     """
     padded = np.concatenate([np.full(window, np.nan), values.astype("float64")])
     history = np.lib.stride_tricks.sliding_window_view(padded, window)[: len(values)]
@@ -177,7 +180,7 @@ def robust_scores(values, window, min_history):
     deviation = np.where(mad > 0, mad, mean_ad)
     enough = days >= min_history
     median = np.where(enough, median, np.nan)
-    deviation = np.where(enough, deviation, np.nan)
+    deviation = np.where(enough & (median != 0), deviation, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(deviation > 0, (values - median) / deviation, np.nan)
     return days, median, deviation, z

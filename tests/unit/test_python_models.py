@@ -331,6 +331,19 @@ def test_no_spread_at_all_gives_no_score() -> None:
     assert not frame["is_anomaly"].any()
 
 
+def test_an_intermittent_series_is_not_scored() -> None:
+    # sales on 2 of 7 days: median 0, MAD 0; the mean-AD fallback would make every
+    # sale a 3.5+ anomaly, so a zero median gives no score
+    frame = anomalies.flag_anomalies(
+        pd.DataFrame(sales_rows([0, 9, 0, 0, 0, 8, 0, 7])),
+        settings(window_days=7, min_history_days=7),
+    )
+    last = frame.iloc[-1]
+    assert last["baseline_median"] == 0
+    assert math.isnan(last["baseline_deviation"]) and math.isnan(last["robust_z"])
+    assert not frame["is_anomaly"].any()
+
+
 def test_missing_days_count_zero_and_every_series_runs_to_the_latest_day() -> None:
     rows = sales_rows([10, 20])  # Jan 1 and 2, Europe/EUR
     rows.append({**sales_rows([30])[0], "order_date": dt.date(2026, 1, 5)})  # gap on 3 and 4
