@@ -5,7 +5,7 @@ Every option can also be set by an environment variable (shown in `--help`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -94,9 +94,14 @@ def _print_error(message: str) -> None:
 
 
 def _config(
-    path: Path, demo_day: int | None = None, demo_hour: int | None = None
+    path: Path,
+    demo_day: int | None = None,
+    demo_hour: int | None = None,
+    *,
+    secrets: bool | Collection[str] = True,
 ) -> PipelineConfig:
-    config = load_config(path)
+    # A stage resolves only the secrets it uses (`load_config`'s resolve_secrets).
+    config = load_config(path, resolve_secrets=secrets)
     demo = {"day": demo_day, "hour": demo_hour}
     update = {key: value for key, value in demo.items() if value is not None}
     if update:
@@ -154,7 +159,11 @@ def extract(
 
     out.print(
         _call(
-            lambda: run_extract(_config(config, demo_day, demo_hour), only=only, progress=progress)
+            lambda: run_extract(
+                _config(config, demo_day, demo_hour, secrets={"sources"}),
+                only=only,
+                progress=progress,
+            )
         )
     )
 
@@ -178,7 +187,7 @@ def load(
     """Load committed lake files into the warehouse landing tables, each exactly once."""
     from glueflake.load import run_load, watch_lake
 
-    cfg = _call(lambda: _config(config))
+    cfg = _call(lambda: _config(config, secrets={"warehouse"}))
     if watch:
         if force:  # it would reload every file on every poll
             with _user_errors():
@@ -196,7 +205,7 @@ def status(config: ConfigOpt = Path("pipeline.yml")) -> None:
     """Per entity: files and records in the lake, loaded, rejected, pending, orphaned."""
     from glueflake.load import lake_status
 
-    out.print(_call(lambda: lake_status(_config(config))))
+    out.print(_call(lambda: lake_status(_config(config, secrets={"warehouse"}))))
 
 
 @app.command()
@@ -214,7 +223,7 @@ def transform(
 
     summary = _call(
         lambda: run_transform(
-            _config(config),
+            _config(config, secrets=False),
             target=target,
             select=select,
             full_refresh=full_refresh,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,7 +33,10 @@ ENV_OVERRIDE_PREFIX = "GLUEFLAKE__"
 DEMO_BASE_URL = "demo"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-_SECRET_FIELDS = frozenset({"key", "token", "password", "private_key_passphrase"})
+_SECRET_FIELDS = frozenset({"key", "token", "password", "private_key", "private_key_passphrase"})
+#: The config sections that hold secrets; a stage resolves only the sections it uses
+#: (the extract: ``sources``; the loader: ``warehouse``), see `load_config`.
+SECRET_SECTIONS = ("sources", "warehouse")
 _INLINE_SECRET = "secrets must be written as ${ENV_VAR}, not inline"
 # Placeholder values the demo API gets when its key variable is unset: one per
 # variable and process, so every source that names the variable shares it.
@@ -281,6 +284,11 @@ class SnowflakeWarehouse(_Model):
     user: str
     password: SecretStr | None = None
     private_key_path: str | None = None
+    private_key: SecretStr | None = Field(
+        default=None,
+        description="the PEM text of the key, from ${ENV_VAR} (e.g. filled from Secrets "
+        "Manager on Glue, where no key file exists); used instead of private_key_path",
+    )
     private_key_passphrase: SecretStr | None = None
     role: str = "GLUEFLAKE_LOADER"
     warehouse: str = "GLUEFLAKE_WH"
@@ -394,7 +402,7 @@ def load_config(
     path: Path | str,
     environ: Mapping[str, str] | None = None,
     *,
-    resolve_secrets: bool = True,
+    resolve_secrets: bool | Collection[str] = True,
 ) -> PipelineConfig:
     """Read, override from the environment, resolve secrets and validate a config file.
 
@@ -404,10 +412,14 @@ def load_config(
         resolve_secrets: resolve each ``${ENV_VAR}`` secret (an unset variable is an
             error). False is for commands that need no credential (rendering SQL):
             no secret is read from the environment; the optional Snowflake secrets
-            (``warehouse.password``, ``warehouse.private_key_passphrase``) are left
-            None and a source's auth secret, which its auth type requires, is an empty
-            `SecretStr`, so such a config can authenticate nowhere. A secret written
-            inline is refused either way.
+            (``warehouse.password``, ``warehouse.private_key``,
+            ``warehouse.private_key_passphrase``) are left None and a source's auth
+            secret, which its auth type requires, is an empty `SecretStr`, so such a
+            config can authenticate nowhere. A collection of `SECRET_SECTIONS`
+            resolves only those sections' secrets and leaves the others unresolved
+            that way: a stage asks only for what it uses (the extract ``{"sources"}``,
+            the loader ``{"warehouse"}``), so the Glue extract never needs the
+            warehouse's key passphrase. A secret written inline is refused either way.
 
     Returns:
         The validated configuration.
@@ -429,7 +441,14 @@ def load_config(
     problems: list[str] = []
     origins: dict[str, str] = {}
     apply_env_overrides(raw, env, problems, origins)
-    _resolve_secrets(raw, env, problems, resolve=resolve_secrets)
+    if isinstance(resolve_secrets, bool):
+        sections = frozenset(SECRET_SECTIONS if resolve_secrets else ())
+    else:
+        sections = frozenset(resolve_secrets)
+        unknown = sections - set(SECRET_SECTIONS)
+        if unknown:
+            raise ValueError(f"resolve_secrets: unknown section(s) {sorted(unknown)}")
+    _resolve_secrets(raw, env, problems, sections=sections)
     raw["base_dir"] = path.resolve().parent
     # Validate even after a problem above, so every bad field is named at once (a
     # missing base_url is why a key looks required); skip the fields already named.
@@ -487,7 +506,11 @@ def _existing_key(node: dict[str, Any], key: str) -> str:
 
 
 def _resolve_secrets(
-    raw: Any, environ: Mapping[str, str], problems: list[str], *, resolve: bool = True
+    raw: Any,
+    environ: Mapping[str, str],
+    problems: list[str],
+    *,
+    sections: Collection[str] = SECRET_SECTIONS,
 ) -> None:
     sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
     demo_sources = {
@@ -504,7 +527,7 @@ def _resolve_secrets(
             if isinstance(value, dict):
                 walk(value, where)
             elif key in _SECRET_FIELDS and value is not None:
-                if resolve:
+                if where[0] in sections:
                     node[key] = _secret_value(value, where, environ, demo_sources, problems)
                 elif not _ENV_REF.match(str(value)):
                     problems.append(f"{'.'.join(where)}: {_INLINE_SECRET}")

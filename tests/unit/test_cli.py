@@ -149,7 +149,7 @@ def test_bad_config_exits_2_naming_the_field(tmp_path: Path, case: str, command:
 def test_missing_base_url_and_unset_key_are_both_named(tmp_path: Path) -> None:
     raw = copy.deepcopy(BASE)
     _missing_base_url(raw)
-    result = _invoke(["status", "-c", str(_write(tmp_path, raw))])
+    result = _invoke(["extract", "--no-progress", "-c", str(_write(tmp_path, raw))])
     assert result.exit_code == 2
     output = _flat(result.output)
     # Without base_url the source is not the demo, so its key really is required.
