@@ -359,7 +359,8 @@ def deploy_aws_command(
         typer.Option(envvar="GLUEFLAKE_AWS_WHEEL", help="Upload this wheel (default: build)."),
     ] = None,
     schedule: Annotated[
-        str, typer.Option(envvar="GLUEFLAKE_AWS_SCHEDULE", help="Glue cron expression (UTC).")
+        str,
+        typer.Option(envvar="GLUEFLAKE_AWS_SCHEDULE", help="Scheduler cron expression (UTC)."),
     ] = "cron(0 3 * * ? *)",
     schedule_enabled: Annotated[
         bool,
@@ -377,8 +378,27 @@ def deploy_aws_command(
         str | None,
         typer.Option(envvar="GLUEFLAKE_AWS_SNOWPIPE_QUEUE_ARN", help="From SHOW PIPES."),
     ] = None,
+    secrets_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_AWS_SECRETS_ID",
+            help="Secrets Manager secret the jobs read (default glueflake/pipeline).",
+        ),
+    ] = None,
+    alert_email: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_ALERT_EMAIL", help="Subscribe this address to alerts."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            envvar="GLUEFLAKE_AWS_DRY_RUN",
+            help="Print the change set (or what a create makes); upload and change nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Upload the Glue job's script, config and wheel; create/update the AWS stack."""
+    """Upload the Glue jobs' artefacts (content-hashed keys); create/update the AWS stack."""
     from glueflake.deploy.aws import AwsDeploySettings, deploy_aws
 
     settings = AwsDeploySettings(
@@ -390,8 +410,16 @@ def deploy_aws_command(
         snowflake_iam_user_arn=snowflake_iam_user_arn,
         snowflake_external_id=snowflake_external_id,
         snowpipe_queue_arn=snowpipe_queue_arn,
+        secrets_id=secrets_id,
+        alert_email=alert_email,
     )
-    out.print(_call(lambda: deploy_aws(_config(config), config, settings, wheel=wheel)))
+    out.print(
+        _call(
+            lambda: deploy_aws(
+                _config(config, secrets=False), config, settings, wheel=wheel, dry_run=dry_run
+            )
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
