@@ -291,6 +291,12 @@ class SnowflakeWarehouse(_Model):
     )
     private_key_passphrase: SecretStr | None = None
     role: str = "GLUEFLAKE_LOADER"
+    dbt_user: str = Field(
+        default="GLUEFLAKE_DBT_USER", description="the user dbt connects as (profile `prod`)"
+    )
+    dbt_role: str = Field(
+        default="GLUEFLAKE_TRANSFORMER", description="the role dbt runs as (profile `prod`)"
+    )
     warehouse: str = "GLUEFLAKE_WH"
     database: str = "GLUEFLAKE"
     landing_schema: str = "LANDING"
@@ -299,6 +305,21 @@ class SnowflakeWarehouse(_Model):
     aws_role_arn: str | None = None
     mode: Literal["copy", "snowpipe"] = "copy"
     snowpipe_timeout: Annotated[float, Field(gt=0)] = 600.0
+
+    def dbt_environment(self) -> dict[str, str]:
+        """The variables profiles.yml's ``prod`` target reads, from this section.
+
+        One source of truth for the names: the set-up scripts are rendered from this
+        section, and dbt gets the same account, user, role, warehouse and database
+        (set only where the environment does not already say otherwise).
+        """
+        return {
+            "SNOWFLAKE_ACCOUNT": self.account,
+            "SNOWFLAKE_USER": self.dbt_user,
+            "SNOWFLAKE_ROLE": self.dbt_role,
+            "SNOWFLAKE_WAREHOUSE": self.warehouse,
+            "SNOWFLAKE_DATABASE": self.database,
+        }
 
 
 Warehouse = Annotated[DuckDBWarehouse | SnowflakeWarehouse, Field(discriminator="type")]

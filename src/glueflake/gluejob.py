@@ -36,7 +36,15 @@ from glueflake.errors import PipelineError
 #: Options of the extract job.
 EXTRACT_OPTIONS = ("config", "only", "demo_day", "secrets_id")
 #: Options of the load + transform job.
-LOAD_TRANSFORM_OPTIONS = ("config", "only", "secrets_id", "dbt_project", "target")
+LOAD_TRANSFORM_OPTIONS = (
+    "config",
+    "only",
+    "secrets_id",
+    "dbt_project",
+    "target",
+    "dbt_select",
+    "dbt_exclude",
+)
 
 
 def job_args(argv: Sequence[str], options: Collection[str]) -> dict[str, str]:
@@ -201,7 +209,9 @@ def run_load_transform_job(argv: Sequence[str]) -> int:
     The load runs COPY for the committed files (``warehouse.mode: copy``) or waits
     until the pipes have loaded them (``snowpipe``), so dbt builds only on landed
     files; then ``dbt build --target <target>`` (default ``prod``) and
-    ``dbt source freshness``. Returns the exit code: 0 when every step passed.
+    ``dbt source freshness``. ``--dbt-select`` / ``--dbt-exclude`` narrow the build
+    (a run argument, e.g. to rebuild one model). Returns the exit code: 0 when every
+    step passed.
     """
     from glueflake.load import run_load
     from glueflake.pipeline import dbt_settings
@@ -229,7 +239,13 @@ def run_load_transform_job(argv: Sequence[str]) -> int:
             if loaded.aborted:
                 return 1
             settings = dbt_settings(config, target=args.get("target", "prod"))
-            _print(build(settings, progress=False))
+            built = build(
+                settings,
+                select=args.get("dbt_select"),
+                exclude=args.get("dbt_exclude"),
+                progress=False,
+            )
+            _print(built)
             fresh = freshness(settings)
             for src in fresh.sources:
                 _print(f"freshness {src.source}.{src.table}: {src.status}")

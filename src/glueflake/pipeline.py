@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from glueflake.config import DuckDBWarehouse, PipelineConfig
+from glueflake.config import DuckDBWarehouse, PipelineConfig, SnowflakeWarehouse
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
@@ -33,6 +33,9 @@ def dbt_settings(config: PipelineConfig, *, target: str | None = None) -> DbtSet
         ),
         target_path=config.resolve_path(dbt.target_path) if dbt.target_path else None,
         log_path=config.resolve_path(dbt.log_path) if dbt.log_path else None,
+        env_defaults=(
+            warehouse.dbt_environment() if isinstance(warehouse, SnowflakeWarehouse) else {}
+        ),
     )
 
 

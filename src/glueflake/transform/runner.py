@@ -201,22 +201,27 @@ def _release_duckdb() -> None:
 
 @contextmanager
 def _duckdb_env(settings: DbtSettings) -> Iterator[None]:
-    """Point the profile's DuckDB path variable at ``settings.duckdb_path``, then restore."""
+    """Set the profile's variables for one invocation, then restore them.
+
+    The DuckDB path variable points at ``settings.duckdb_path``; each of
+    ``settings.env_defaults`` is set where the environment has no value of its own.
+    """
+    values = {k: v for k, v in settings.env_defaults.items() if not os.environ.get(k)}
     name = DUCKDB_PATH_ENV.get(settings.target)
-    if settings.duckdb_path is None or name is None:
-        yield
-        return
-    path = settings.duckdb_path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    previous = os.environ.get(name)
-    os.environ[name] = str(path)
+    if settings.duckdb_path is not None and name is not None:
+        path = settings.duckdb_path.resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values[name] = str(path)
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _run_results(result: Any) -> list[Any]:
