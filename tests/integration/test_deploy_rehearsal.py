@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -481,24 +480,20 @@ def test_step_12_first_run_load_and_transform_job(
 ) -> None:
     """The chain's second step: load (COPY mode), dbt build --target prod, freshness."""
     rehearsal.require("extract", "grants")
-    from glueflake.deploy.snowflake_sql import snowflake_objects
-    from glueflake.lake import LocalStore
+    from snowflake_lines_copy import LinesCopy
 
-    snowflake_module = sys.modules.get("glueflake.load.snowflake")
-    if snowflake_module is None:
-        import glueflake.load.snowflake as snowflake_module
+    from glueflake.lake import LocalStore
+    from glueflake.load.snowflake import backend
+    from glueflake.load.snowflake.sql import snowflake_objects
+
     mirror = LocalStore(_mirror(rehearsal))
     objects = snowflake_objects(rehearsal.config())
-    # fakesnow gaps (named): the stage reads a local mirror of the S3 lake, and the
-    # loader copies lines + parse_json instead of the JSON file format.
+    # fakesnow gaps (named): the stage reads a local mirror of the S3 lake (no s3://
+    # stages offline), and the loader copies lines + parse_json (no JSON file format).
     snowflake.cursor().execute(
         f"create or replace stage {objects.stage} url = '{mirror.root.as_uri()}/'"
     )
-    monkeypatch.setattr(snowflake_module, "JsonCopy", lambda: snowflake_module.LinesCopy(mirror))
-    # Found by this rehearsal: LinesCopy's run-id check refused the millisecond dot of
-    # real run ids (20261202T234359.858Z-1f468b); fixed in the loader after the move.
-    if not getattr(snowflake_module, "_RUN_ID", re.compile(".")).match("1.2Z-a"):
-        monkeypatch.setattr(snowflake_module, "_RUN_ID", re.compile(r"^[A-Za-z0-9_.-]+$"))
+    monkeypatch.setattr(backend, "JsonCopy", lambda: LinesCopy(mirror))
     job = rehearsal.jobs["LoadTransformJob"]
     run = rehearsal.client("glue").start_job_run(JobName=job["Name"])["JobRunId"]
     argv = glue_argv("load_transform.py", job, run, {"--dbt-exclude": FAKESNOW_DBT_EXCLUDE})
