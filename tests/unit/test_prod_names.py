@@ -47,7 +47,7 @@ def test_dbt_gets_the_configs_own_names(tmp_path: Path) -> None:
     path.write_text(
         """
 version: 1
-lake: {url: "s3://b/p"}
+lake: {url: "s3://acme-lake/glueflake"}
 warehouse:
   type: snowflake
   account: acme-prod
