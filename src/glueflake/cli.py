@@ -264,8 +264,11 @@ ScriptsDirOpt = Annotated[
     ),
 ]
 DbtRoleOpt = Annotated[
-    str,
-    typer.Option(envvar="GLUEFLAKE_SNOWFLAKE_DBT_ROLE", help="Role dbt runs as (granted read)."),
+    str | None,
+    typer.Option(
+        envvar="GLUEFLAKE_SNOWFLAKE_DBT_ROLE",
+        help="Role dbt runs as (default: warehouse.dbt_role).",
+    ),
 ]
 
 
@@ -273,7 +276,7 @@ DbtRoleOpt = Annotated[
 def snowflake_render(
     config: ConfigOpt = Path("pipeline.yml"),
     out_dir: ScriptsDirOpt = Path("snowflake"),
-    dbt_role: DbtRoleOpt = "GLUEFLAKE_TRANSFORMER",
+    dbt_role: DbtRoleOpt = None,
 ) -> None:
     """Write snowflake/*.sql (integration, stage and tables, roles, pipes) from config.
 
@@ -298,15 +301,27 @@ def snowflake_apply(
             "--script", envvar="GLUEFLAKE_SNOWFLAKE_SCRIPT", help="Run only this script (repeat)."
         ),
     ] = None,
-    role: Annotated[
-        str,
+    admin_user: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_SNOWFLAKE_ADMIN_USER",
+            help="Admin user to run the scripts as (default: setup.user of the config).",
+        ),
+    ] = None,
+    admin_role: Annotated[
+        str | None,
         typer.Option(
             envvar="GLUEFLAKE_SNOWFLAKE_ADMIN_ROLE",
-            help="Role to connect as (default: the user's; the scripts switch roles).",
+            help="Role it connects as (default: setup.role, ACCOUNTADMIN); the scripts "
+            "switch roles per statement.",
         ),
-    ] = "",
+    ] = None,
 ) -> None:
-    """Run the rendered scripts statement by statement, printing each outcome."""
+    """Run the rendered scripts statement by statement as the admin, printing each outcome.
+
+    The connection is the config's ``setup`` section (never the loader user).
+    """
+    from glueflake.config import SnowflakeSetup
     from glueflake.deploy.snowflake import StatementOutcome, apply
 
     def echo(o: StatementOutcome) -> None:
@@ -315,7 +330,16 @@ def snowflake_apply(
         for line in o.details:
             out.print(f"    {line}", highlight=False)
 
-    _call(lambda: apply(_config(config), scripts_dir, scripts=script, role=role, echo=echo))
+    def run() -> object:
+        cfg = _config(config, secrets={"setup"})
+        given = {"user": admin_user, "role": admin_role}
+        update = {k: v for k, v in given.items() if v}
+        if update:
+            setup = (cfg.setup or SnowflakeSetup()).model_copy(update=update)
+            cfg = cfg.model_copy(update={"setup": setup})
+        return apply(cfg, scripts_dir, scripts=script, echo=echo)
+
+    _call(run)
 
 
 @app.command("diagrams")

@@ -37,8 +37,9 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _SECRET_FIELDS = frozenset({"key", "token", "password", "private_key", "private_key_passphrase"})
 #: The config sections that hold secrets; a stage resolves only the sections it uses
-#: (the extract: ``sources``; the loader: ``warehouse``), see `load_config`.
-SECRET_SECTIONS = ("sources", "warehouse")
+#: (the extract: ``sources``; the loader: ``warehouse``; `snowflake apply`: ``setup``),
+#: see `load_config`.
+SECRET_SECTIONS = ("sources", "warehouse", "setup")
 _INLINE_SECRET = "secrets must be written as ${ENV_VAR}, not inline"
 # Placeholder values the demo API gets when its key variable is unset: one per
 # variable and process, so every source that names the variable shares it.
@@ -354,6 +355,16 @@ class SnowflakeWarehouse(WarehouseSettings):
     mode: Literal["copy", "snowpipe"] = "copy"
     snowpipe_timeout: Annotated[float, Field(gt=0)] = 600.0
 
+    @field_validator("role", "dbt_role")
+    @classmethod
+    def _not_an_admin_role(cls, value: str) -> str:
+        if value.upper() in ADMIN_ROLES:
+            raise ValueError(
+                f"{value!r} is an administrator's role; the loader and dbt run as their "
+                "own least-privilege roles (setup.role is the set-up scripts' role)"
+            )
+        return value
+
     def dbt_environment(self) -> dict[str, str]:
         """The variables profiles.yml's ``prod`` target reads, from this section.
 
@@ -374,6 +385,39 @@ register_warehouse_model(DuckDBWarehouse)
 register_warehouse_model(SnowflakeWarehouse)
 #: The warehouse section: any registered model, chosen by its ``type``.
 Warehouse = Annotated[WarehouseSettings, _RegisteredWarehouse]
+
+#: Roles a service user (the loader, dbt) must never run as.
+ADMIN_ROLES = frozenset({"ACCOUNTADMIN", "ORGADMIN", "SECURITYADMIN", "USERADMIN", "SYSADMIN"})
+
+
+class SnowflakeSetup(_Model):
+    """The admin connection `glueflake snowflake apply` runs the set-up scripts as.
+
+    Its own user, role and key: never the loader's (`warehouse.user` does not exist
+    yet on an empty account, and must never hold an admin role). The scripts switch
+    to ACCOUNTADMIN, SYSADMIN, USERADMIN and SECURITYADMIN as each statement needs,
+    so the user needs those roles (an account administrator has them).
+
+    Attributes:
+        user: the admin user (a person's, or a deploy user).
+        role: the role it connects as.
+        private_key_path: its key file (or `private_key`, the PEM from ``${ENV}``).
+        private_key: the key's PEM text, from ``${ENV}``.
+        private_key_passphrase: the key's passphrase, from ``${ENV}``.
+        password: or a password, from ``${ENV}``.
+        loader_public_key_path: the public half (PEM file) of the loader user's key
+            pair; `roles_and_grants.sql` creates ``warehouse.user`` with it.
+        dbt_public_key_path: the same for ``warehouse.dbt_user``.
+    """
+
+    user: str | None = None
+    role: str = "ACCOUNTADMIN"
+    private_key_path: str | None = None
+    private_key: SecretStr | None = None
+    private_key_passphrase: SecretStr | None = None
+    password: SecretStr | None = None
+    loader_public_key_path: str | None = None
+    dbt_public_key_path: str | None = None
 
 
 class Demo(_Model):
@@ -411,6 +455,7 @@ class PipelineConfig(_Model):
     warehouse: Warehouse = Field(default_factory=DuckDBWarehouse)
     demo: Demo = Field(default_factory=Demo)
     dbt: Dbt = Field(default_factory=Dbt)
+    setup: SnowflakeSetup | None = None
     sources: dict[str, Source]
     base_dir: Path = Field(default=Path("."), exclude=True)
 
