@@ -365,6 +365,30 @@ def diagrams_command(
     )
 
 
+@app.command("doctor")
+def doctor_command(
+    config: ConfigOpt = Path("pipeline.yml"),
+    secrets_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_AWS_SECRETS_ID",
+            help="Read the secrets from this Secrets Manager secret, as the Glue jobs do.",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_ENDPOINT_URL", help="Send AWS calls here (tests)."),
+    ] = None,
+) -> None:
+    """Preflight the production accounts: one line per check, pass or fail with the fix."""
+    from glueflake.deploy.doctor import run_doctor
+
+    report = _call(lambda: run_doctor(config, secrets_id=secrets_id, endpoint_url=endpoint_url))
+    out.print(report, highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @app.command("deploy-aws")
 def deploy_aws_command(
     config: ConfigOpt = Path("pipeline.yml"),
