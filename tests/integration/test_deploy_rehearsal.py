@@ -187,6 +187,9 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
             "AWS_DEFAULT_REGION": REGION,
             # What a Glue job's boto3 would find as its endpoint: moto here.
             "AWS_ENDPOINT_URL": url,
+            # fakesnow: dbt's concurrent connections race creating a database's PUBLIC
+            # schema ("Schema with name PUBLIC already exists"); one thread offline.
+            "GLUEFLAKE_DBT_THREADS": "1",
         }.items():
             patch.setenv(name, value)
         patch.delenv("AWS_PROFILE", raising=False)
@@ -460,6 +463,34 @@ def test_step_10_snowpipe_only_in_snowpipe_mode(rehearsal: Rehearsal) -> None:
     pytest.skip(REAL_ACCOUNT_ONLY["snowpipe"])
 
 
+def test_step_11_preflight_with_glueflake_doctor(rehearsal: Rehearsal) -> None:
+    """The AWS half of `glueflake doctor` against moto; its Snowflake half is a named skip."""
+    rehearsal.require("deploy", "secrets")
+    from glueflake.deploy.doctor import run_doctor
+
+    def no_snowflake(_wh: Any) -> Any:
+        raise RuntimeError("no Snowflake account offline")
+
+    report = run_doctor(
+        rehearsal.config_path,
+        secrets_id=SECRET_ID,
+        environ={"SNOWFLAKE_ADMIN_KEY_PASSPHRASE": "admin-passphrase"},
+        endpoint_url=rehearsal.aws_url,
+        connect=no_snowflake,
+    )
+    by_name = {c.name: c for c in report.checks}
+    for name in ("config", "secrets", "lake"):
+        assert by_name[name].ok, by_name[name].line()
+    assert "conditional put refused an overwrite" in by_name["lake"].detail
+    assert not by_name["snowflake loader"].ok  # and its fix is named
+    assert by_name["snowflake loader"].fix
+    pytest.skip(
+        "doctor's Snowflake checks (roles, DESC INTEGRATION, LIST @stage, SHOW GRANTS, "
+        "SYSTEM$PIPE_STATUS) need a real account; tests/integration/test_doctor.py runs "
+        "them on scripted cursors"
+    )
+
+
 def test_step_12_first_run_extract_job(
     rehearsal: Rehearsal, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -585,3 +616,10 @@ def test_step_14_alerts(rehearsal: Rehearsal) -> None:
         targets = events.list_targets_by_rule(Rule=rule)["Targets"]
         assert [t["Arn"] for t in targets] == [rehearsal.outputs["AlertTopicArn"]]
     pytest.skip(REAL_ACCOUNT_ONLY["alerts"])
+
+
+def test_step_15_ci_cd_workflows() -> None:
+    pytest.skip(
+        "GitHub Actions run only on GitHub: tests/unit/test_workflows.py checks the "
+        "workflows' structure and actionlint (when installed) checks the files"
+    )
