@@ -132,7 +132,7 @@ def demo_api(
     from glueflake.demo_api import DemoSettings, iso, serve
 
     def start() -> None:
-        cfg = _config(config, demo_day, demo_hour)
+        cfg = _config(config, demo_day, demo_hour, secrets=False)
         key = os.environ.get(api_key_env)
         if not key:
             raise UserError(f"set {api_key_env} to the API key the demo API should require")
@@ -245,7 +245,11 @@ def run(
     from glueflake.pipeline import run_pipeline
 
     result = _call(
-        lambda: run_pipeline(_config(config, demo_day, demo_hour), target=target, progress=progress)
+        lambda: run_pipeline(
+            _config(config, demo_day, demo_hour, secrets={"sources", "warehouse"}),
+            target=target,
+            progress=progress,
+        )
     )
     out.print(result)
     if not result.ok:
@@ -361,7 +365,11 @@ def diagrams_command(
     from glueflake.diagrams import generate_diagrams
 
     out.print(
-        _call(lambda: generate_diagrams(_config(config), out_dir=out_dir, manifest_path=manifest))
+        _call(
+            lambda: generate_diagrams(
+                _config(config, secrets=False), out_dir=out_dir, manifest_path=manifest
+            )
+        )
     )
 
 

@@ -484,10 +484,7 @@ def deploy_stack(
     """
     from botocore.exceptions import ClientError, WaiterError
 
-    try:
-        cfn.validate_template(TemplateBody=template_body)
-    except ClientError as exc:
-        raise DeployError(f"the template is not valid: {exc}") from None
+    _validate(cfn, template_body)
     existing = _stack(cfn, name)
     if existing is not None and existing["StackStatus"] == "ROLLBACK_COMPLETE":
         raise DeployError(
@@ -530,6 +527,15 @@ def deploy_stack(
     return ("update" if update else "create"), _stack(cfn, name) or {}
 
 
+def _validate(cfn: Any, template_body: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        cfn.validate_template(TemplateBody=template_body)
+    except ClientError as exc:
+        raise DeployError(f"the template is not valid: {exc}") from None
+
+
 def preview_stack(
     cfn: Any,
     name: str,
@@ -554,10 +560,7 @@ def preview_stack(
 
     from botocore.exceptions import ClientError
 
-    try:
-        cfn.validate_template(TemplateBody=template_body)
-    except ClientError as exc:
-        raise DeployError(f"the template is not valid: {exc}") from None
+    _validate(cfn, template_body)
     existing = _stack(cfn, name)
     current = _current_parameters(existing)
     params = list(parameters_for(current))
