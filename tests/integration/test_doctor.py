@@ -45,6 +45,12 @@ class Account(ScriptedCursor):
             if self.broken:
                 raise RuntimeError("Failure using stage area. Cause: [Access Denied (403)]")
             self.rows = [("s3://b/glueflake/raw/x.ndjson.gz", 10, "md5", "date")]
+        elif low.startswith("show pipes"):
+            self.description = [("created_on",), ("name",), ("notification_channel",)]
+            self.rows = [("t", "SHOP__ORDERS_PIPE", "arn:aws:sqs:us-east-1:1:sf")]
+        elif low.startswith("select system$pipe_status"):
+            state = "STOPPED_BY_SNOWFLAKE_ADMIN" if self.broken else "RUNNING"
+            self.rows = [(json.dumps({"executionState": state}),)]
         elif low.startswith("show grants to role"):
             self.description = [("created_on",), ("privilege",), ("granted_on",), ("name",)]
             grants = [
@@ -67,7 +73,7 @@ class Conn:
         return self._cursor
 
 
-def _config(tmp_path: Path, url: str) -> Path:
+def _config(tmp_path: Path, url: str, mode: str = "copy") -> Path:
     raw = {
         "version": 1,
         "lake": {"url": f"s3://{BUCKET}/glueflake", "endpoint_url": url, "region": "us-east-1"},
@@ -77,6 +83,7 @@ def _config(tmp_path: Path, url: str) -> Path:
             "user": "GLUEFLAKE_LOADER_USER",
             "password": "${SNOWFLAKE_PASSWORD_LOADER}",
             "aws_role_arn": ROLE_ARN,
+            "mode": mode,
         },
         "setup": {"user": "JANE_ADMIN", "password": "${SNOWFLAKE_ADMIN_PASSWORD}"},
         "sources": {
@@ -176,3 +183,22 @@ def test_cli_exits_non_zero_on_a_failed_check(s3_server: str, tmp_path: Path) ->
     )
     assert result.exit_code == 1
     assert result.output.startswith("FAIL config: ")
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_snowpipe_mode_checks_each_pipe_is_running(
+    s3_server: str, tmp_path: Path, broken: bool
+) -> None:
+    _setup_aws(s3_server)
+    report = run_doctor(
+        _config(tmp_path, s3_server, mode="snowpipe"),
+        secrets_id="glueflake/pipeline",
+        environ=ENV,
+        endpoint_url=s3_server,
+        connect=_connect(broken=broken),
+    )
+    pipe = next(c for c in report.checks if c.name == "pipe GLUEFLAKE.LANDING.SHOP__ORDERS_PIPE")
+    assert pipe.ok is not broken
+    if broken:
+        assert "STOPPED_BY_SNOWFLAKE_ADMIN" in pipe.detail
+        assert "pipe_execution_paused = false" in pipe.fix

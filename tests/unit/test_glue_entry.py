@@ -179,3 +179,25 @@ def test_bad_config_is_a_short_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert _entry("load_transform").main(["job"]) == 2
     assert "--config: required" in capsys.readouterr().err
     assert os.environ.get("GLUEFLAKE_SHOP_API_KEY") != "k-123"
+
+
+def test_dbt_project_archive_is_checked_before_unpacking(tmp_path: Path) -> None:
+    import zipfile
+
+    from glueflake.gluejob import unpack_dbt_project
+
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("dbt_project.yml", "name: x\n")
+        zf.writestr("../outside.txt", "x")
+    with pytest.raises(ConfigError, match="leaves the project"):
+        unpack_dbt_project(evil, tmp_path / "a")
+    assert not (tmp_path / "outside.txt").exists()
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("models/x.sql", "select 1")
+    with pytest.raises(ConfigError, match=r"no dbt_project\.yml"):
+        unpack_dbt_project(empty, tmp_path / "b")
+    (tmp_path / "not.zip").write_text("no")
+    with pytest.raises(ConfigError, match="not a zip"):
+        unpack_dbt_project(tmp_path / "not.zip", tmp_path / "c")
