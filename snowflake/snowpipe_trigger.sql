@@ -8,9 +8,11 @@
 --   SHOW PIPES below -> column notification_channel (an SQS queue ARN, one per account
 --   and region, shared by every pipe) -> S3 bucket -> Properties -> Event notifications
 --   -> "All object create events", prefix '<lake prefix>/raw/', suffix '.ndjson.gz',
---   destination SQS queue = that ARN. (docs/snowflake.md, step 6.)
--- ON_ERROR comes from each entity's `on_error`; a pipe loads file by file, so
--- ABORT_STATEMENT there rejects the one file with the error.
+--   destination SQS queue = that ARN. (docs/runbook.md, step 10: deploy-aws --snowpipe-queue-arn.)
+-- ON_ERROR comes from each entity's `on_error`. CREATE PIPE refuses ABORT_STATEMENT:
+-- `glueflake snowflake render` refuses `on_error: abort` with mode snowpipe, and in mode
+-- copy (where this script is not applied) renders SKIP_FILE for it, saying so below.
+-- A pipe loads file by file, so SKIP_FILE keeps exactly the file with the error out.
 
 use role sysadmin;
 

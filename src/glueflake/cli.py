@@ -9,7 +9,7 @@ the variable, then the config file, then the default.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -102,9 +102,14 @@ def _print_error(message: str) -> None:
 
 
 def _config(
-    path: Path, demo_day: int | None = None, demo_hour: int | None = None
+    path: Path,
+    demo_day: int | None = None,
+    demo_hour: int | None = None,
+    *,
+    secrets: bool | Collection[str] = True,
 ) -> PipelineConfig:
-    config = load_config(path)
+    # A stage resolves only the secrets it uses (`load_config`'s resolve_secrets).
+    config = load_config(path, resolve_secrets=secrets)
     demo = {"day": demo_day, "hour": demo_hour}
     update = {key: value for key, value in demo.items() if value is not None}
     if update:
@@ -135,7 +140,7 @@ def demo_api(
     from glueflake.demo_api import DemoSettings, iso, serve
 
     def start() -> None:
-        cfg = _config(config, demo_day, demo_hour)
+        cfg = _config(config, demo_day, demo_hour, secrets=False)
         key = os.environ.get(api_key_env)
         if not key:
             raise UserError(f"set {api_key_env} to the API key the demo API should require")
@@ -162,7 +167,11 @@ def extract(
 
     out.print(
         _call(
-            lambda: run_extract(_config(config, demo_day, demo_hour), only=only, progress=progress)
+            lambda: run_extract(
+                _config(config, demo_day, demo_hour, secrets={"sources"}),
+                only=only,
+                progress=progress,
+            )
         )
     )
 
@@ -186,7 +195,7 @@ def load(
     """Load committed lake files into the warehouse landing tables, each exactly once."""
     from glueflake.load import run_load, watch_lake
 
-    cfg = _call(lambda: _config(config))
+    cfg = _call(lambda: _config(config, secrets={"warehouse"}))
     if watch:
         if force:  # it would reload every file on every poll
             with _user_errors():
@@ -204,7 +213,7 @@ def status(config: ConfigOpt = Path("pipeline.yml")) -> None:
     """Per entity: files and records in the lake, loaded, rejected, pending, orphaned."""
     from glueflake.load import lake_status
 
-    out.print(_call(lambda: lake_status(_config(config))))
+    out.print(_call(lambda: lake_status(_config(config, secrets={"warehouse"}))))
 
 
 @app.command()
@@ -222,7 +231,7 @@ def transform(
 
     summary = _call(
         lambda: run_transform(
-            _config(config),
+            _config(config, secrets=False),
             target=target,
             select=select,
             full_refresh=full_refresh,
@@ -244,7 +253,11 @@ def run(
     from glueflake.pipeline import run_pipeline
 
     result = _call(
-        lambda: run_pipeline(_config(config, demo_day, demo_hour), target=target, progress=progress)
+        lambda: run_pipeline(
+            _config(config, demo_day, demo_hour, secrets={"sources", "warehouse"}),
+            target=target,
+            progress=progress,
+        )
     )
     out.print(result)
     if not result.ok:
@@ -263,8 +276,11 @@ ScriptsDirOpt = Annotated[
     ),
 ]
 DbtRoleOpt = Annotated[
-    str,
-    typer.Option(envvar="GLUEFLAKE_SNOWFLAKE_DBT_ROLE", help="Role dbt runs as (granted read)."),
+    str | None,
+    typer.Option(
+        envvar="GLUEFLAKE_SNOWFLAKE_DBT_ROLE",
+        help="Role dbt runs as (default: warehouse.dbt_role).",
+    ),
 ]
 
 
@@ -272,7 +288,7 @@ DbtRoleOpt = Annotated[
 def snowflake_render(
     config: ConfigOpt = Path("pipeline.yml"),
     out_dir: ScriptsDirOpt = Path("snowflake"),
-    dbt_role: DbtRoleOpt = "GLUEFLAKE_TRANSFORMER",
+    dbt_role: DbtRoleOpt = None,
 ) -> None:
     """Write snowflake/*.sql (integration, stage and tables, roles, pipes) from config.
 
@@ -297,15 +313,27 @@ def snowflake_apply(
             "--script", envvar="GLUEFLAKE_SNOWFLAKE_SCRIPT", help="Run only this script (repeat)."
         ),
     ] = None,
-    role: Annotated[
-        str,
+    admin_user: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_SNOWFLAKE_ADMIN_USER",
+            help="Admin user to run the scripts as (default: setup.user of the config).",
+        ),
+    ] = None,
+    admin_role: Annotated[
+        str | None,
         typer.Option(
             envvar="GLUEFLAKE_SNOWFLAKE_ADMIN_ROLE",
-            help="Role to connect as (default: the user's; the scripts switch roles).",
+            help="Role it connects as (default: setup.role, ACCOUNTADMIN); the scripts "
+            "switch roles per statement.",
         ),
-    ] = "",
+    ] = None,
 ) -> None:
-    """Run the rendered scripts statement by statement, printing each outcome."""
+    """Run the rendered scripts statement by statement as the admin, printing each outcome.
+
+    The connection is the config's ``setup`` section (never the loader user).
+    """
+    from glueflake.config import SnowflakeSetup
     from glueflake.deploy.snowflake import StatementOutcome, apply
 
     def echo(o: StatementOutcome) -> None:
@@ -314,7 +342,16 @@ def snowflake_apply(
         for line in o.details:
             out.print(f"    {line}", highlight=False)
 
-    _call(lambda: apply(_config(config), scripts_dir, scripts=script, role=role, echo=echo))
+    def run() -> object:
+        cfg = _config(config, secrets={"setup"})
+        given = {"user": admin_user, "role": admin_role}
+        update = {k: v for k, v in given.items() if v}
+        if update:
+            setup = (cfg.setup or SnowflakeSetup()).model_copy(update=update)
+            cfg = cfg.model_copy(update={"setup": setup})
+        return apply(cfg, scripts_dir, scripts=script, echo=echo)
+
+    _call(run)
 
 
 @app.command("diagrams")
@@ -336,8 +373,36 @@ def diagrams_command(
     from glueflake.diagrams import generate_diagrams
 
     out.print(
-        _call(lambda: generate_diagrams(_config(config), out_dir=out_dir, manifest_path=manifest))
+        _call(
+            lambda: generate_diagrams(
+                _config(config, secrets=False), out_dir=out_dir, manifest_path=manifest
+            )
+        )
     )
+
+
+@app.command("doctor")
+def doctor_command(
+    config: ConfigOpt = Path("pipeline.yml"),
+    secrets_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_AWS_SECRETS_ID",
+            help="Read the secrets from this Secrets Manager secret, as the Glue jobs do.",
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_ENDPOINT_URL", help="Send AWS calls here (tests)."),
+    ] = None,
+) -> None:
+    """Preflight the production accounts: one line per check, pass or fail with the fix."""
+    from glueflake.deploy.doctor import run_doctor
+
+    report = _call(lambda: run_doctor(config, secrets_id=secrets_id, endpoint_url=endpoint_url))
+    out.print(report, highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command("deploy-aws")
@@ -358,7 +423,8 @@ def deploy_aws_command(
         typer.Option(envvar="GLUEFLAKE_AWS_WHEEL", help="Upload this wheel (default: build)."),
     ] = None,
     schedule: Annotated[
-        str, typer.Option(envvar="GLUEFLAKE_AWS_SCHEDULE", help="Glue cron expression (UTC).")
+        str,
+        typer.Option(envvar="GLUEFLAKE_AWS_SCHEDULE", help="Scheduler cron expression (UTC)."),
     ] = "cron(0 3 * * ? *)",
     schedule_enabled: Annotated[
         bool,
@@ -376,8 +442,27 @@ def deploy_aws_command(
         str | None,
         typer.Option(envvar="GLUEFLAKE_AWS_SNOWPIPE_QUEUE_ARN", help="From SHOW PIPES."),
     ] = None,
+    secrets_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_AWS_SECRETS_ID",
+            help="Secrets Manager secret the jobs read (default glueflake/pipeline).",
+        ),
+    ] = None,
+    alert_email: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_AWS_ALERT_EMAIL", help="Subscribe this address to alerts."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            envvar="GLUEFLAKE_AWS_DRY_RUN",
+            help="Print the change set (or what a create makes); upload and change nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Upload the Glue job's script, config and wheel; create/update the AWS stack."""
+    """Upload the Glue jobs' artefacts (content-hashed keys); create/update the AWS stack."""
     from glueflake.deploy.aws import AwsDeploySettings, deploy_aws
 
     settings = AwsDeploySettings(
@@ -389,8 +474,16 @@ def deploy_aws_command(
         snowflake_iam_user_arn=snowflake_iam_user_arn,
         snowflake_external_id=snowflake_external_id,
         snowpipe_queue_arn=snowpipe_queue_arn,
+        secrets_id=secrets_id,
+        alert_email=alert_email,
     )
-    out.print(_call(lambda: deploy_aws(_config(config), config, settings, wheel=wheel)))
+    out.print(
+        _call(
+            lambda: deploy_aws(
+                _config(config, secrets=False), config, settings, wheel=wheel, dry_run=dry_run
+            )
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

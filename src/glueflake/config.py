@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -35,7 +35,11 @@ ENV_OVERRIDE_PREFIX = "GLUEFLAKE__"
 DEMO_BASE_URL = "demo"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-_SECRET_FIELDS = frozenset({"key", "token", "password", "private_key_passphrase"})
+_SECRET_FIELDS = frozenset({"key", "token", "password", "private_key", "private_key_passphrase"})
+#: The config sections that hold secrets; a stage resolves only the sections it uses
+#: (the extract: ``sources``; the loader: ``warehouse``; `snowflake apply`: ``setup``),
+#: see `load_config`.
+SECRET_SECTIONS = ("sources", "warehouse", "setup")
 _INLINE_SECRET = "secrets must be written as ${ENV_VAR}, not inline"
 # Placeholder values the demo API gets when its key variable is unset: one per
 # variable and process, so every source that names the variable shares it.
@@ -329,8 +333,19 @@ class SnowflakeWarehouse(WarehouseSettings):
     user: str
     password: SecretStr | None = None
     private_key_path: str | None = None
+    private_key: SecretStr | None = Field(
+        default=None,
+        description="the PEM text of the key, from ${ENV_VAR} (e.g. filled from Secrets "
+        "Manager on Glue, where no key file exists); used instead of private_key_path",
+    )
     private_key_passphrase: SecretStr | None = None
     role: str = "GLUEFLAKE_LOADER"
+    dbt_user: str = Field(
+        default="GLUEFLAKE_DBT_USER", description="the user dbt connects as (profile `prod`)"
+    )
+    dbt_role: str = Field(
+        default="GLUEFLAKE_TRANSFORMER", description="the role dbt runs as (profile `prod`)"
+    )
     warehouse: str = "GLUEFLAKE_WH"
     database: str = "GLUEFLAKE"
     landing_schema: str = "LANDING"
@@ -340,11 +355,69 @@ class SnowflakeWarehouse(WarehouseSettings):
     mode: Literal["copy", "snowpipe"] = "copy"
     snowpipe_timeout: Annotated[float, Field(gt=0)] = 600.0
 
+    @field_validator("role", "dbt_role")
+    @classmethod
+    def _not_an_admin_role(cls, value: str) -> str:
+        if value.upper() in ADMIN_ROLES:
+            raise ValueError(
+                f"{value!r} is an administrator's role; the loader and dbt run as their "
+                "own least-privilege roles (setup.role is the set-up scripts' role)"
+            )
+        return value
+
+    def dbt_environment(self) -> dict[str, str]:
+        """The variables profiles.yml's ``prod`` target reads, from this section.
+
+        One source of truth for the names: the set-up scripts are rendered from this
+        section, and dbt gets the same account, user, role, warehouse and database
+        (set only where the environment does not already say otherwise).
+        """
+        return {
+            "SNOWFLAKE_ACCOUNT": self.account,
+            "SNOWFLAKE_USER": self.dbt_user,
+            "SNOWFLAKE_ROLE": self.dbt_role,
+            "SNOWFLAKE_WAREHOUSE": self.warehouse,
+            "SNOWFLAKE_DATABASE": self.database,
+        }
+
 
 register_warehouse_model(DuckDBWarehouse)
 register_warehouse_model(SnowflakeWarehouse)
 #: The warehouse section: any registered model, chosen by its ``type``.
 Warehouse = Annotated[WarehouseSettings, _RegisteredWarehouse]
+
+#: Roles a service user (the loader, dbt) must never run as.
+ADMIN_ROLES = frozenset({"ACCOUNTADMIN", "ORGADMIN", "SECURITYADMIN", "USERADMIN", "SYSADMIN"})
+
+
+class SnowflakeSetup(_Model):
+    """The admin connection `glueflake snowflake apply` runs the set-up scripts as.
+
+    Its own user, role and key: never the loader's (`warehouse.user` does not exist
+    yet on an empty account, and must never hold an admin role). The scripts switch
+    to ACCOUNTADMIN, SYSADMIN, USERADMIN and SECURITYADMIN as each statement needs,
+    so the user needs those roles (an account administrator has them).
+
+    Attributes:
+        user: the admin user (a person's, or a deploy user).
+        role: the role it connects as.
+        private_key_path: its key file (or `private_key`, the PEM from ``${ENV}``).
+        private_key: the key's PEM text, from ``${ENV}``.
+        private_key_passphrase: the key's passphrase, from ``${ENV}``.
+        password: or a password, from ``${ENV}``.
+        loader_public_key_path: the public half (PEM file) of the loader user's key
+            pair; `roles_and_grants.sql` creates ``warehouse.user`` with it.
+        dbt_public_key_path: the same for ``warehouse.dbt_user``.
+    """
+
+    user: str | None = None
+    role: str = "ACCOUNTADMIN"
+    private_key_path: str | None = None
+    private_key: SecretStr | None = None
+    private_key_passphrase: SecretStr | None = None
+    password: SecretStr | None = None
+    loader_public_key_path: str | None = None
+    dbt_public_key_path: str | None = None
 
 
 class Demo(_Model):
@@ -382,6 +455,7 @@ class PipelineConfig(_Model):
     warehouse: Warehouse = Field(default_factory=DuckDBWarehouse)
     demo: Demo = Field(default_factory=Demo)
     dbt: Dbt = Field(default_factory=Dbt)
+    setup: SnowflakeSetup | None = None
     sources: dict[str, Source]
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -445,7 +519,7 @@ def load_config(
     path: Path | str,
     environ: Mapping[str, str] | None = None,
     *,
-    resolve_secrets: bool = True,
+    resolve_secrets: bool | Collection[str] = True,
 ) -> PipelineConfig:
     """Read, override from the environment, resolve secrets and validate a config file.
 
@@ -455,10 +529,14 @@ def load_config(
         resolve_secrets: resolve each ``${ENV_VAR}`` secret (an unset variable is an
             error). False is for commands that need no credential (rendering SQL):
             no secret is read from the environment; the optional Snowflake secrets
-            (``warehouse.password``, ``warehouse.private_key_passphrase``) are left
-            None and a source's auth secret, which its auth type requires, is an empty
-            `SecretStr`, so such a config can authenticate nowhere. A secret written
-            inline is refused either way.
+            (``warehouse.password``, ``warehouse.private_key``,
+            ``warehouse.private_key_passphrase``) are left None and a source's auth
+            secret, which its auth type requires, is an empty `SecretStr`, so such a
+            config can authenticate nowhere. A collection of `SECRET_SECTIONS`
+            resolves only those sections' secrets and leaves the others unresolved
+            that way: a stage asks only for what it uses (the extract ``{"sources"}``,
+            the loader ``{"warehouse"}``), so the Glue extract never needs the
+            warehouse's key passphrase. A secret written inline is refused either way.
 
     Returns:
         The validated configuration.
@@ -480,7 +558,14 @@ def load_config(
     problems: list[str] = []
     origins: dict[str, str] = {}
     apply_env_overrides(raw, env, problems, origins)
-    _resolve_secrets(raw, env, problems, resolve=resolve_secrets)
+    if isinstance(resolve_secrets, bool):
+        sections = frozenset(SECRET_SECTIONS if resolve_secrets else ())
+    else:
+        sections = frozenset(resolve_secrets)
+        unknown = sections - set(SECRET_SECTIONS)
+        if unknown:
+            raise ValueError(f"resolve_secrets: unknown section(s) {sorted(unknown)}")
+    _resolve_secrets(raw, env, problems, sections=sections)
     raw["base_dir"] = path.resolve().parent
     # Validate even after a problem above, so every bad field is named at once (a
     # missing base_url is why a key looks required); skip the fields already named.
@@ -538,7 +623,11 @@ def _existing_key(node: dict[str, Any], key: str) -> str:
 
 
 def _resolve_secrets(
-    raw: Any, environ: Mapping[str, str], problems: list[str], *, resolve: bool = True
+    raw: Any,
+    environ: Mapping[str, str],
+    problems: list[str],
+    *,
+    sections: Collection[str] = SECRET_SECTIONS,
 ) -> None:
     sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
     demo_sources = {
@@ -555,7 +644,7 @@ def _resolve_secrets(
             if isinstance(value, dict):
                 walk(value, where)
             elif key in _SECRET_FIELDS and value is not None:
-                if resolve:
+                if where[0] in sections:
                     node[key] = _secret_value(value, where, environ, demo_sources, problems)
                 elif not _ENV_REF.match(str(value)):
                     problems.append(f"{'.'.join(where)}: {_INLINE_SECRET}")

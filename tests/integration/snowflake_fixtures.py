@@ -32,6 +32,8 @@ FAKESNOW_GAPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^desc(ribe)? integration\b", "fakesnow 0.11 cannot DESCRIBE an INTEGRATION"),
         (r"^create warehouse\b", "fakesnow 0.11 has no CREATE WAREHOUSE"),
         (r"^create role\b", "fakesnow 0.11 has no roles (CREATE ROLE)"),
+        (r"^create user\b", "fakesnow 0.11 has no users (CREATE USER)"),
+        (r"^alter user\b", "fakesnow 0.11 has no users (ALTER USER)"),
         (r"^grant\b", "fakesnow 0.11 has no access control (GRANT)"),
         (r"^create pipe\b", "fakesnow 0.11 has no PIPE objects (Snowpipe)"),
         (r"^show pipes\b", "fakesnow 0.11 has no SHOW PIPES"),

@@ -18,7 +18,9 @@ from glueflake.load.snowflake.history import HISTORY_COLUMNS, result_rows
 from glueflake.load.snowflake.sql import EntityObjects, Literal, SnowflakeObjects, lake_key
 from glueflake.load.snowflake.status import landing_count
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_RUN_ID = re.compile(
+    r"^[A-Za-z0-9_.-]+$"
+)  # run ids carry milliseconds: 20261202T234359.858Z-1f468b
 
 
 class LinesCopy:

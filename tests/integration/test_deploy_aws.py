@@ -1,9 +1,12 @@
 """`deploy_aws` against moto in server mode on loopback: artefacts uploaded, stack made.
 
 What moto (5.2) exercises here: template validation (it runs cfn-lint), stack create
-and update with parameters, conditions and outputs, the S3 bucket (name, encryption),
-both IAM roles with their trust policies and inline policies, and the S3 uploads.
-What it does not: moto's CloudFormation has no AWS::Glue::Job, AWS::Glue::Trigger or
+and update with parameters, conditions and outputs, change sets (the dry run), the S3
+bucket (name, encryption), the IAM roles with their trust policies and inline
+policies, the Step Functions state machine (its definition), the SNS alert topic, the
+two EventBridge rules, and the content-hashed S3 uploads.
+What it does not: moto's CloudFormation has no AWS::Glue::Job,
+AWS::Scheduler::Schedule, AWS::SNS::Subscription, AWS::SNS::TopicPolicy or
 AWS::S3::BucketPolicy (it skips them with a warning and still completes the stack),
 it ignores the bucket's versioning, public-access block, lifecycle and notification
 properties, and a role update there does not apply a new trust policy. Those are
@@ -12,6 +15,8 @@ covered by the structural and cfn-lint checks in tests/unit/test_infra_template.
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -50,8 +55,7 @@ def project(tmp_path: Path) -> tuple[PipelineConfig, Path, Path, Path]:
     config_path = tmp_path / "pipeline.prod.yml"
     config_path.write_text(CONFIG, encoding="utf-8")
     script = tmp_path / "extract_api.py"
-    real = REPO / "glue" / "extract_api.py"
-    script.write_text(real.read_text() if real.is_file() else "print('extract')\n")
+    script.write_text((REPO / "glue" / "extract_api.py").read_text())
     wheel = tmp_path / "glueflake-0.1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
         zf.writestr("glueflake/__init__.py", "")
@@ -70,13 +74,29 @@ def _settings(url: str, script: Path, **extra: Any) -> AwsDeploySettings:
     )
 
 
-def _deploy(url: str, project: tuple[PipelineConfig, Path, Path, Path], **extra: Any) -> Any:
+def _deploy(
+    url: str,
+    project: tuple[PipelineConfig, Path, Path, Path],
+    *,
+    dry_run: bool = False,
+    **extra: Any,
+) -> Any:
     config, config_path, script, wheel = project
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # moto: "no CloudFormation support for Glue::Job"
         return deploy_aws(
-            config, config_path, _settings(url, script, **extra), wheel=wheel, project_dir=REPO
+            config,
+            config_path,
+            _settings(url, script, **extra),
+            wheel=wheel,
+            project_dir=REPO,
+            dry_run=dry_run,
         )
+
+
+def _keys(url: str) -> list[str]:
+    listed = _client("s3", url).list_objects_v2(Bucket=BUCKET, Prefix="glue/")
+    return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
 def test_moto_validates_the_template(moto_server: str) -> None:
@@ -92,17 +112,22 @@ def test_deploy_creates_the_stack_and_uploads_the_artefacts(
     _, config_path, script, wheel = project
     result = _deploy(moto_server, project)
     assert (result.action, result.status) == ("create", "CREATE_COMPLETE")
-    assert result.uploaded == (
-        f"s3://{BUCKET}/glue/extract_api.py",
-        f"s3://{BUCKET}/glue/pipeline.yml",
-        f"s3://{BUCKET}/glue/{wheel.name}",
-    )
+    names = [url.rsplit("/", 1)[-1] for url in result.uploaded]
+    assert names == [
+        "extract_api.py",
+        "load_transform.py",
+        "pipeline.yml",
+        wheel.name,
+        "dbt-project.zip",
+    ]
     s3 = _client("s3", moto_server)
-    for key, source in (
-        ("glue/extract_api.py", script),
-        ("glue/pipeline.yml", config_path),
-        (f"glue/{wheel.name}", wheel),
+    for url, source in zip(
+        result.uploaded[:4],
+        (script, REPO / "glue" / "load_transform.py", config_path, wheel),
+        strict=True,
     ):
+        key = url.removeprefix(f"s3://{BUCKET}/")
+        assert re.fullmatch(r"glue/[0-9a-f]{16}/[\w.+-]+", key), key
         assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == source.read_bytes()
     encryption = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]
     assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
@@ -139,15 +164,42 @@ def test_deploy_creates_the_stack_and_uploads_the_artefacts(
         p["ParameterKey"]: p["ParameterValue"]
         for p in cfn.describe_stacks(StackName="glueflake")["Stacks"][0]["Parameters"]
     }
-    assert params["WheelFileName"] == wheel.name
+    assert f"glue/{params['WheelFileName']}" in [
+        u.removeprefix(f"s3://{BUCKET}/") for u in result.uploaded
+    ]
+    assert params["WheelFileName"].endswith("/" + wheel.name)
     assert params["LakeBucketName"] == BUCKET and params["LakePrefix"] == "glueflake"
     created = {
         r["ResourceType"]
         for r in cfn.describe_stack_resources(StackName="glueflake")["StackResources"]
         if "ResourceType" in r
     }
-    # what moto really made; Glue::Job/Trigger and BucketPolicy are skipped by moto
-    assert {"AWS::S3::Bucket", "AWS::IAM::Role"} <= created
+    # what moto really made; Glue::Job, Scheduler::Schedule, SNS subscription and
+    # policies, and the BucketPolicy are skipped by moto (structural tests cover them)
+    assert {
+        "AWS::S3::Bucket",
+        "AWS::IAM::Role",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::SNS::Topic",
+        "AWS::Events::Rule",
+    } <= created
+    chain = _client("stepfunctions", moto_server).describe_state_machine(
+        stateMachineArn=result.outputs["ChainArn"]
+    )
+    definition = json.loads(chain["definition"])
+    assert definition["States"]["Extract"]["Parameters"] == {"JobName": "glueflake-extract"}
+    assert definition["States"]["LoadAndTransform"]["Parameters"] == {
+        "JobName": "glueflake-load-transform"
+    }
+    rules = _client("events", moto_server).list_rules(NamePrefix="glueflake-extract-")["Rules"]
+    assert {r["Name"] for r in rules} == {
+        "glueflake-extract-job-failed",
+        "glueflake-extract-chain-failed",
+    }
+    targets = _client("events", moto_server).list_targets_by_rule(
+        Rule="glueflake-extract-chain-failed"
+    )
+    assert targets["Targets"][0]["Arn"] == result.outputs["AlertTopicArn"]
 
 
 def test_second_deploy_sets_then_keeps_the_snowflake_trust(
@@ -203,3 +255,62 @@ def test_trust_policy_on_create_takes_the_snowflake_user(
     statement = trust["AssumeRolePolicyDocument"]["Statement"][0]
     assert statement["Principal"]["AWS"] == user
     assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == "XY_SFCRole=1"
+
+
+def test_dry_run_on_a_new_stack_lists_what_a_create_makes_and_uploads_nothing(
+    moto_server: str, project: tuple[PipelineConfig, Path, Path, Path]
+) -> None:
+    result = _deploy(moto_server, project, dry_run=True)
+    assert result.action == "dry-run" and result.uploaded == ()
+    text = "\n".join(result.preview)
+    assert "stack glueflake does not exist" in text
+    for resource in ("LakeBucket (AWS::S3::Bucket)", "Chain (AWS::StepFunctions::StateMachine)"):
+        assert f"+ Add {resource}" in text
+    assert "would upload s3://glueflake-lake-test/glue/" in text
+    assert _client("s3", moto_server).list_buckets().get("Buckets", []) == []
+    cfn = _client("cloudformation", moto_server)
+    assert not [
+        s for s in cfn.list_stacks()["StackSummaries"] if s["StackStatus"] != "DELETE_COMPLETE"
+    ]
+
+
+def test_dry_run_on_an_existing_stack_prints_the_change_set_and_uploads_nothing(
+    moto_server: str, project: tuple[PipelineConfig, Path, Path, Path]
+) -> None:
+    _deploy(moto_server, project)
+    before = _keys(moto_server)
+    _, config_path, _, _ = project
+    config_path.write_text(CONFIG + "# changed\n", encoding="utf-8")  # a new config key
+    result = _deploy(moto_server, project, dry_run=True, schedule_enabled=False)
+    assert result.action == "dry-run" and result.uploaded == ()
+    text = "\n".join(result.preview)
+    assert text.startswith("stack glueflake: change set of")
+    assert "parameter ScheduleEnabled = false" in text
+    assert re.search(r"parameter ConfigFileName = [0-9a-f]{16}/pipeline.yml", text)
+    assert _keys(moto_server) == before  # nothing uploaded
+    cfn = _client("cloudformation", moto_server)
+    assert cfn.list_change_sets(StackName="glueflake")["Summaries"] == []  # cleaned up
+    params = {
+        p["ParameterKey"]: p["ParameterValue"]
+        for p in cfn.describe_stacks(StackName="glueflake")["Stacks"][0]["Parameters"]
+    }
+    assert params["ScheduleEnabled"] == "true"  # the stack itself is untouched
+
+
+def test_a_new_config_is_a_new_key_and_the_old_one_stays(
+    moto_server: str, project: tuple[PipelineConfig, Path, Path, Path]
+) -> None:
+    """A failed update rolls back to the old keys: their objects must still be there."""
+    first = _deploy(moto_server, project)
+    _, config_path, _, _ = project
+    config_path.write_text(CONFIG + "# v2\n", encoding="utf-8")
+    second = _deploy(moto_server, project)
+    old = next(u for u in first.uploaded if u.endswith("/pipeline.yml"))
+    new = next(u for u in second.uploaded if u.endswith("/pipeline.yml"))
+    assert old != new
+    keys = _keys(moto_server)
+    assert (
+        old.removeprefix(f"s3://{BUCKET}/") in keys and new.removeprefix(f"s3://{BUCKET}/") in keys
+    )
+    # everything else kept its key: nothing but the config was uploaded again
+    assert set(first.uploaded) - {old} == set(second.uploaded) - {new}

@@ -114,7 +114,7 @@ def test_missing_base_url_and_unset_key_are_both_named(
 ) -> None:
     raw = base
     _missing_base_url(raw)
-    result = _invoke(["status", "-c", str(demo_config.write(tmp_path, raw))])
+    result = _invoke(["extract", "--no-progress", "-c", str(demo_config.write(tmp_path, raw))])
     assert result.exit_code == 2
     output = _flat(result.output)
     # Without base_url the source is not the demo, so its key really is required.

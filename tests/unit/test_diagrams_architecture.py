@@ -46,6 +46,7 @@ def test_labels_name_sources_entities_and_landing_tables(tmp_path: Path) -> None
     assert "/data/w.duckdb" in labels.duckdb
     assert "weather.stations" in labels.demo_api
     assert "glue/extract_api.py" in labels.glue_job
+    assert "glue/load_transform.py" in labels.load_job and "dbt build" in labels.load_job
 
 
 def test_labels_for_the_default_local_pipeline(tmp_path: Path) -> None:

@@ -105,7 +105,16 @@ def test_resource_types(template: dict[str, Any]) -> None:
         "LakeBucketPolicy": "AWS::S3::BucketPolicy",
         "GlueJobRole": "AWS::IAM::Role",
         "ExtractJob": "AWS::Glue::Job",
-        "DailyTrigger": "AWS::Glue::Trigger",
+        "LoadTransformJob": "AWS::Glue::Job",
+        "ChainRole": "AWS::IAM::Role",
+        "Chain": "AWS::StepFunctions::StateMachine",
+        "SchedulerRole": "AWS::IAM::Role",
+        "Schedule": "AWS::Scheduler::Schedule",
+        "AlertTopic": "AWS::SNS::Topic",
+        "AlertSubscription": "AWS::SNS::Subscription",
+        "AlertTopicPolicy": "AWS::SNS::TopicPolicy",
+        "JobFailedRule": "AWS::Events::Rule",
+        "ChainFailedRule": "AWS::Events::Rule",
         "SnowflakeStorageRole": "AWS::IAM::Role",
     }
 
@@ -184,13 +193,109 @@ def test_glue_job_runs_the_extract_script_with_config_and_wheel(template: dict[s
     assert job["Role"] == {"Fn::GetAtt": ["GlueJobRole", "Arn"]}
 
 
-def test_trigger_is_a_scheduled_daily_cron(template: dict[str, Any]) -> None:
-    trigger = template["Resources"]["DailyTrigger"]["Properties"]
-    assert trigger["Type"] == "SCHEDULED"
-    assert trigger["Schedule"] == {"Ref": "ScheduleExpression"}
-    assert trigger["Actions"] == [{"JobName": {"Ref": "ExtractJob"}}]
+def test_both_jobs_get_the_secrets_id_parameter(template: dict[str, Any]) -> None:
+    """Defect 1 (issue 13): nothing could set --secrets-id; now a stack parameter does."""
+    assert template["Parameters"]["SecretsId"]["Default"].startswith("glueflake/")
+    for job in ("ExtractJob", "LoadTransformJob"):
+        args = template["Resources"][job]["Properties"]["DefaultArguments"]
+        assert args["--secrets-id"] == {"Ref": "SecretsId"}, job
+    load = template["Resources"]["LoadTransformJob"]["Properties"]
+    assert load["GlueVersion"] == "5.0" and load["ExecutionProperty"]["MaxConcurrentRuns"] == 1
+    args = load["DefaultArguments"]
+    assert args["--dbt-project"] == {
+        "Fn::Sub": "s3://${LakeBucket}/${ScriptsPrefix}/${DbtProjectFileName}"
+    }
+    assert args["--target"] == {"Ref": "DbtTarget"}
+    assert template["Parameters"]["DbtTarget"]["Default"] == "prod"
+    modules = args["--additional-python-modules"]["Fn::Sub"]
+    assert modules.endswith("${WheelFileName},${LoadTransformPythonModules}")
+    assert "dbt-snowflake==" in template["Parameters"]["LoadTransformPythonModules"]["Default"]
+
+
+def test_schedule_state_follows_the_parameter_on_every_update(template: dict[str, Any]) -> None:
+    """Defect 6 (issue 13): a Glue trigger's StartOnCreation acts only when it is made.
+
+    An EventBridge Scheduler schedule's State is an ordinary property: an update that
+    flips ScheduleEnabled really enables or disables it.
+    """
+    resources = template["Resources"]
+    assert not [r for r in resources.values() if r["Type"] == "AWS::Glue::Trigger"]
+    assert "StartOnCreation" not in str(resources)
+    schedule = resources["Schedule"]["Properties"]
+    assert schedule["State"] == {"Fn::If": ["ScheduleOn", "ENABLED", "DISABLED"]}
+    assert template["Conditions"]["ScheduleOn"] == {
+        "Fn::Equals": [{"Ref": "ScheduleEnabled"}, "true"]
+    }
+    assert schedule["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+    assert schedule["ScheduleExpressionTimezone"] == "UTC"
+    assert schedule["Target"]["Arn"] == {"Ref": "Chain"}  # the whole chain, not one job
     default = template["Parameters"]["ScheduleExpression"]["Default"]
     assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", default), default
+    start = resources["SchedulerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    assert start["Statement"][0]["Action"] == "states:StartExecution"
+    assert start["Statement"][0]["Resource"] == {"Ref": "Chain"}
+
+
+def _chain(template: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    text = template["Resources"]["Chain"]["Properties"]["DefinitionString"]["Fn::Sub"]
+    for name in ("GlueJobName", "LoadTransformJobName", "AWS::Partition"):
+        text = text.replace("${" + name + "}", name)
+    definition: dict[str, Any] = json.loads(text)
+    return definition
+
+
+def test_chain_runs_extract_then_load_transform_one_at_a_time(template: dict[str, Any]) -> None:
+    chain = _chain(template)
+    states = chain["States"]
+    order, name = [], chain["StartAt"]
+    while name:
+        order.append(name)
+        state = states[name]
+        name = state.get("Next") or state.get("Default")
+    assert order == ["OneChainAtATime", "AnotherChainRunning?", "Extract", "LoadAndTransform"]
+    guard = states["OneChainAtATime"]
+    assert guard["Resource"].endswith(":states:::aws-sdk:sfn:listExecutions")
+    assert guard["Parameters"]["StatusFilter"] == "RUNNING"
+    choice = states["AnotherChainRunning?"]["Choices"][0]
+    assert choice["NumericGreaterThan"] == 1 and choice["Next"] == "ChainAlreadyRunning"
+    assert states["ChainAlreadyRunning"]["Type"] == "Fail"
+    for step, job in (("Extract", "GlueJobName"), ("LoadAndTransform", "LoadTransformJobName")):
+        # .sync: the chain waits for the job run, and a failed run fails the chain
+        assert states[step]["Resource"].endswith(":states:::glue:startJobRun.sync")
+        assert states[step]["Parameters"] == {"JobName": job}
+    assert states["LoadAndTransform"]["End"] is True
+
+
+def test_failures_alert_the_topic(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    job_rule = resources["JobFailedRule"]["Properties"]
+    assert job_rule["EventPattern"]["detail"]["jobName"] == [
+        {"Ref": "ExtractJob"},
+        {"Ref": "LoadTransformJob"},
+    ]
+    assert {"FAILED", "TIMEOUT"} <= set(job_rule["EventPattern"]["detail"]["state"])
+    chain_rule = resources["ChainFailedRule"]["Properties"]
+    assert chain_rule["EventPattern"]["detail"]["stateMachineArn"] == [{"Ref": "Chain"}]
+    assert {"FAILED", "TIMED_OUT", "ABORTED"} == set(chain_rule["EventPattern"]["detail"]["status"])
+    for rule in (job_rule, chain_rule):
+        assert rule["Targets"][0]["Arn"] == {"Ref": "AlertTopic"}
+    subscription = resources["AlertSubscription"]
+    assert subscription["Condition"] == "HasAlertEmail"
+    assert subscription["Properties"]["Protocol"] == "email"
+    policy = resources["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert policy["Principal"] == {"Service": "events.amazonaws.com"}
+    # EventBridge cannot publish to a topic under the AWS-managed aws/sns key
+    assert "KmsMasterKeyId" not in resources["AlertTopic"]["Properties"]
+
+
+def test_artefact_keys_are_parameters(template: dict[str, Any]) -> None:
+    """deploy-aws passes content-hashed keys (<sha>/<name>) for every artefact."""
+    pattern = re.compile(template["Parameters"]["WheelFileName"]["AllowedPattern"])
+    assert pattern.match("0123456789abcdef/glueflake-0.1.0-py3-none-any.whl")
+    for name in ("ScriptFileName", "LoadTransformScriptFileName", "ConfigFileName"):
+        assert re.match(template["Parameters"][name]["AllowedPattern"], "0123abcd/x.py"), name
 
 
 def test_snowflake_role_trusts_the_integration_user_with_external_id(
@@ -211,9 +316,11 @@ def test_snowflake_role_trusts_the_integration_user_with_external_id(
     }
 
 
-def test_cfn_lint_finds_no_error() -> None:
+@pytest.mark.parametrize("path", sorted(TEMPLATE.parent.glob("*.yml")), ids=lambda p: p.name)
+def test_cfn_lint_finds_no_error(path: Path) -> None:
+    """Every template in infra/ (make lint runs the same)."""
     lint = pytest.importorskip("cfnlint.api", reason="cfn-lint is not installed")
     config = lint.ManualArgs(regions=["us-east-1", "eu-west-1"])
-    matches = lint.lint_file(TEMPLATE, config=config)
+    matches = lint.lint_file(path, config=config)
     problems = [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches]
     assert problems == []

@@ -34,7 +34,9 @@ def test_on_error_pattern_and_names_come_from_config(tmp_path: Path) -> None:
     pipes = render_scripts(cfg)["snowpipe_trigger.sql"]
     blocks = {first_line(s): s for s in split_statements(pipes)}
     orders = blocks["create pipe if not exists GLUEFLAKE.LANDING.SHOP__ORDERS_PIPE"]
-    assert "on_error = ABORT_STATEMENT" in orders
+    # CREATE PIPE refuses ABORT_STATEMENT: in mode copy the (unapplied) pipe skips the file
+    assert "on_error = SKIP_FILE" in orders and "on_error = ABORT_STATEMENT" not in orders
+    assert "on_error is abort: a pipe refuses ABORT_STATEMENT, so SKIP_FILE" in pipes
     assert "auto_ingest = true" in orders
     assert "from @GLUEFLAKE.LANDING.GLUEFLAKE_LAKE/raw/shop/orders/" in orders
     assert (
@@ -138,3 +140,18 @@ def test_committed_scripts_match_the_example_config(monkeypatch: Any) -> None:
     scripts = render_scripts(cfg)
     for name in SCRIPTS:
         assert (repo / "snowflake" / name).read_text() == scripts[name], name
+
+
+def test_abort_is_refused_for_a_pipe_naming_the_entity(tmp_path: Path) -> None:
+    """Defect 5 (issue 13): `on_error: abort` rendered ON_ERROR = ABORT_STATEMENT into a
+    pipe, which CREATE PIPE refuses; with mode snowpipe the render now refuses it."""
+    cfg = snowflake_config(tmp_path, on_error={"orders": "abort"}, mode="snowpipe")
+    with pytest.raises(SnowflakeConfigError) as info:
+        render_scripts(cfg)
+    assert str(info.value).startswith("sources.shop.endpoints.orders.on_error: 'abort'")
+    assert "skip_file" in str(info.value)
+    # the COPY the loader runs in mode copy keeps ABORT_STATEMENT
+    copy_cfg = snowflake_config(tmp_path, on_error={"orders": "abort"})
+    objects = snowflake_objects(copy_cfg)
+    statement = copy_statement(objects, objects.entity("shop", "orders"), ["a.ndjson.gz"])
+    assert "on_error = ABORT_STATEMENT" in statement

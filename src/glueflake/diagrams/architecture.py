@@ -1,7 +1,10 @@
 """The architecture picture, drawn with the `diagrams` package from the pipeline config.
 
-Two flows, one image: production (REST APIs -> AWS Glue -> S3 lake -> S3 event
-notification -> Snowpipe's SQS queue -> Snowflake landing tables -> dbt) and the
+Two flows, one image: production (an EventBridge Scheduler schedule starts a Step
+Functions chain: the Glue extract job (REST APIs -> S3 lake), then the Glue load +
+transform job (COPY into, or Snowpipe's wait for, the Snowflake landing tables ->
+dbt build -> source freshness); a failed job or chain -> EventBridge rule -> SNS
+alert topic) and the
 laptop default (bundled demo API -> local lake directory -> DuckDB -> dbt). The
 names written on the boxes (sources, entities, landing tables, lake and warehouse
 paths) come from the config, so the picture follows `pipeline.yml`.
@@ -16,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from glueflake.config import DuckDBWarehouse, PipelineConfig
@@ -33,7 +37,8 @@ class ArchitectureLabels:
 
     Attributes:
         apis: the REST APIs and their entities.
-        glue_job: the Glue job box.
+        glue_job: the Glue extract job box.
+        load_job: the Glue load + transform job box.
         s3_lake: the production lake bucket.
         landing_snowflake: the Snowflake landing tables.
         dbt_prod: dbt on Snowflake.
@@ -45,6 +50,7 @@ class ArchitectureLabels:
 
     apis: str
     glue_job: str
+    load_job: str
     s3_lake: str
     landing_snowflake: str
     dbt_prod: str
@@ -96,7 +102,9 @@ def architecture_labels(config: PipelineConfig) -> ArchitectureLabels:
     ]
     return ArchitectureLabels(
         apis="\n".join(["REST APIs", *_listing(api_lines)]),
-        glue_job="AWS Glue 5.0 job\nglue/extract_api.py",
+        glue_job="Glue 5.0 extract job\nglue/extract_api.py",
+        load_job="Glue 5.0 load + transform job\nglue/load_transform.py\n"
+        "glueflake load, dbt build, freshness",
         s3_lake="\n".join([f"S3 lake {s3_root}", "raw/<source>/<entity>/ + _manifests/"]),
         landing_snowflake="\n".join(["Snowflake landing tables", *_listing(tables)]),
         dbt_prod="dbt build on Snowflake\nraw > transform > mart",
@@ -147,19 +155,10 @@ def _draw(labels: ArchitectureLabels, stem: Path, fmt: str) -> None:
     """
     dg = import_module("diagrams")
     Cluster, Diagram, Edge = dg.Cluster, dg.Diagram, dg.Edge
-    Glue = import_module("diagrams.aws.analytics").Glue
-    SimpleQueueServiceSqsQueue = import_module(
-        "diagrams.aws.integration"
-    ).SimpleQueueServiceSqsQueue
-    CloudwatchEventTimeBased = import_module("diagrams.aws.management").CloudwatchEventTimeBased
-    IamRole = import_module("diagrams.aws.security").IdentityAndAccessManagementIamRole
-    S3Bucket = import_module("diagrams.aws.storage").SimpleStorageServiceS3Bucket
     Storage = import_module("diagrams.generic.storage").Storage
     Dbt = import_module("diagrams.onprem.analytics").Dbt
     Duckdb = import_module("diagrams.onprem.database").Duckdb
-    Internet = import_module("diagrams.onprem.network").Internet
     Python = import_module("diagrams.programming.language").Python
-    Snowflake = import_module("diagrams.saas.analytics").Snowflake
 
     graph_attr = {
         "fontsize": "22",
@@ -182,26 +181,7 @@ def _draw(labels: ArchitectureLabels, stem: Path, fmt: str) -> None:
         edge_attr=edge_attr,
     ):
         with Cluster("production: AWS + Snowflake", graph_attr={"fontsize": "16"}):
-            apis = Internet(labels.apis)
-            with Cluster("AWS account (infra/glueflake.yml)"):
-                trigger = CloudwatchEventTimeBased("Glue trigger\ndaily cron")
-                job = Glue(labels.glue_job)
-                lake = S3Bucket(labels.s3_lake)
-                role = IamRole("storage-integration\nIAM role (read lake)")
-            with Cluster("Snowflake account (snowflake/*.sql)"):
-                queue = SimpleQueueServiceSqsQueue("Snowpipe SQS queue\n(Snowflake-managed)")
-                pipe = Snowflake("Snowpipe AUTO_INGEST\nexternal stage")
-                landing = Snowflake(labels.landing_snowflake)
-                dbt_prod = Dbt(labels.dbt_prod)
-            trigger >> Edge(label="starts", style="dashed") >> job
-            apis >> Edge(label="HTTPS JSON pages") >> job
-            job >> Edge(label="gzip NDJSON,\nmanifest last") >> lake
-            lake >> Edge(label="s3:ObjectCreated\nevent notification") >> queue
-            queue >> Edge(label="new file") >> pipe
-            lake >> Edge(label="read lake prefix", style="dashed") >> role
-            role >> Edge(label="storage integration\n+ external stage", style="dashed") >> pipe
-            pipe >> Edge(label="COPY INTO") >> landing
-            landing >> Edge(label="sources") >> dbt_prod
+            _production(labels)
         with Cluster("laptop default: pipeline.yml", graph_attr={"fontsize": "16"}):
             demo = Python(labels.demo_api)
             local_lake = Storage(labels.local_lake)
@@ -210,3 +190,70 @@ def _draw(labels: ArchitectureLabels, stem: Path, fmt: str) -> None:
             demo >> Edge(label="glueflake extract") >> local_lake
             local_lake >> Edge(label="glueflake load\n(exactly once)") >> duck
             duck >> Edge(label="glueflake transform") >> dbt_local
+
+
+def _production(labels: ArchitectureLabels) -> None:
+    """The production cluster's boxes and edges (inside the open `Diagram`)."""
+    dg = import_module("diagrams")
+    Cluster, Edge = dg.Cluster, dg.Edge
+    icon = _icons(
+        Glue="diagrams.aws.analytics",
+        SimpleQueueServiceSqsQueue="diagrams.aws.integration",
+        EventbridgeScheduler="diagrams.aws.integration",
+        StepFunctions="diagrams.aws.integration",
+        EventbridgeRule="diagrams.aws.integration",
+        SimpleNotificationServiceSnsTopic="diagrams.aws.integration",
+        IdentityAndAccessManagementIamRole="diagrams.aws.security",
+        SecretsManager="diagrams.aws.security",
+        SimpleStorageServiceS3Bucket="diagrams.aws.storage",
+        Dbt="diagrams.onprem.analytics",
+        Internet="diagrams.onprem.network",
+        Snowflake="diagrams.saas.analytics",
+    )
+    Glue, Snowflake, Dbt = icon["Glue"], icon["Snowflake"], icon["Dbt"]
+    S3Bucket, Secrets = icon["SimpleStorageServiceS3Bucket"], icon["SecretsManager"]
+    IamRole = icon["IdentityAndAccessManagementIamRole"]
+    Scheduler, StepFunctions = icon["EventbridgeScheduler"], icon["StepFunctions"]
+    Rule, Topic = icon["EventbridgeRule"], icon["SimpleNotificationServiceSnsTopic"]
+    SimpleQueueServiceSqsQueue, Internet = icon["SimpleQueueServiceSqsQueue"], icon["Internet"]
+
+    apis = Internet(labels.apis)
+    with Cluster("AWS account (infra/glueflake.yml)"):
+        schedule = Scheduler("EventBridge Scheduler\ndaily, State on/off")
+        chain = StepFunctions("Step Functions chain\none run at a time")
+        job = Glue(labels.glue_job)
+        load_job = Glue(labels.load_job)
+        secrets = Secrets("Secrets Manager\n--secrets-id")
+        lake = S3Bucket(labels.s3_lake)
+        role = IamRole("storage-integration\nIAM role (read lake)")
+        rule = Rule("EventBridge rules\njob / chain failed")
+        topic = Topic("SNS alert topic\n(e-mail)")
+    with Cluster("Snowflake account (snowflake/*.sql)"):
+        queue = SimpleQueueServiceSqsQueue("Snowpipe SQS queue\n(same region as bucket)")
+        pipe = Snowflake("external stage\n(+ Snowpipe AUTO_INGEST)")
+        landing = Snowflake(labels.landing_snowflake)
+        dbt_prod = Dbt(labels.dbt_prod)
+    schedule >> Edge(label="starts") >> chain
+    chain >> Edge(label="1. startJobRun.sync") >> job
+    chain >> Edge(label="2. startJobRun.sync") >> load_job
+    secrets >> Edge(style="dashed") >> job
+    secrets >> Edge(style="dashed") >> load_job
+    apis >> Edge(label="HTTPS JSON pages") >> job
+    job >> Edge(label="gzip NDJSON,\nmanifest last") >> lake
+    lake >> Edge(label="s3:ObjectCreated\n(mode snowpipe)") >> queue
+    queue >> Edge(label="new file") >> pipe
+    lake >> Edge(label="read lake prefix", style="dashed") >> role
+    role >> Edge(label="storage integration", style="dashed") >> pipe
+    pipe >> Edge(label="COPY INTO") >> landing
+    load_job >> Edge(label="COPY (mode copy) or\nwait for the pipes") >> landing
+    load_job >> Edge(label="dbt build --target prod\n+ source freshness") >> dbt_prod
+    landing >> Edge(label="sources") >> dbt_prod
+    job >> Edge(label="FAILED / TIMEOUT", color="firebrick", style="dashed") >> rule
+    load_job >> Edge(color="firebrick", style="dashed") >> rule
+    chain >> Edge(label="FAILED / TIMED_OUT", color="firebrick", style="dashed") >> rule
+    rule >> Edge(label="alert", color="firebrick") >> topic
+
+
+def _icons(**modules: str) -> dict[str, Any]:
+    """The `diagrams` node classes by name, each from its module."""
+    return {name: getattr(import_module(module), name) for name, module in modules.items()}

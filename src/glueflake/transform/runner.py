@@ -203,21 +203,26 @@ def _release_duckdb() -> None:
 
 @contextmanager
 def _duckdb_env(settings: DbtSettings) -> Iterator[None]:
-    """Point the profile's DuckDB path variable at ``settings.duckdb_path``, then restore."""
-    if settings.duckdb_path is None or settings.target not in DUCKDB_TARGETS:
-        yield
-        return
-    path = settings.duckdb_path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    previous = os.environ.get(DUCKDB_PATH_ENV)
-    os.environ[DUCKDB_PATH_ENV] = str(path)
+    """Set the profile's variables for one invocation, then restore them.
+
+    The DuckDB path variable points at ``settings.duckdb_path``; each of
+    ``settings.env_defaults`` is set where the environment has no value of its own.
+    """
+    values = {k: v for k, v in settings.env_defaults.items() if not os.environ.get(k)}
+    if settings.duckdb_path is not None and settings.target in DUCKDB_TARGETS:
+        path = settings.duckdb_path.resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values[DUCKDB_PATH_ENV] = str(path)
+    previous = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(DUCKDB_PATH_ENV, None)
-        else:
-            os.environ[DUCKDB_PATH_ENV] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _run_results(result: Any) -> list[Any]:

@@ -23,6 +23,9 @@ class DbtSettings(BaseModel):
         target_path: dbt's ``target/`` (compiled SQL, artifacts); defaults to
             ``<project_dir>/target``. Give each concurrent process its own.
         log_path: dbt's log directory; defaults to ``<project_dir>/logs``.
+        env_defaults: environment variables the profile reads, set for the
+            invocation where the environment has none (e.g. the ``prod`` target's
+            ``SNOWFLAKE_DATABASE`` from the pipeline config).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -36,6 +39,7 @@ class DbtSettings(BaseModel):
     full_refresh: bool = False
     target_path: Path | None = None
     log_path: Path | None = None
+    env_defaults: dict[str, str] = Field(default_factory=dict)
 
     @property
     def resolved_target_path(self) -> Path:

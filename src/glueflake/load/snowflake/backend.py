@@ -160,8 +160,13 @@ class SnowflakeBackend:
         return entity_status(plan, rows)
 
     def dbt_settings(self) -> Mapping[str, Any]:
-        """Nothing: dbt-snowflake reaches Snowflake through its profile."""
-        return {}
+        """The names profiles.yml's ``prod`` target reads, from the warehouse section.
+
+        dbt-snowflake connects through its profile; the account, dbt user, role,
+        warehouse and database it defaults to are this config's (one source of truth
+        with the rendered scripts), where the environment does not set them.
+        """
+        return {"env_defaults": self.settings.dbt_environment()}
 
     def _has_table(self, source: str, entity: str) -> bool:
         if self._tables is None:

@@ -18,8 +18,9 @@ def connect(
 ) -> Any:
     """Open a snowflake-connector-python connection from the warehouse config.
 
-    Key-pair authentication is used when `private_key_path` is set (the passphrase
-    from its ``${ENV}`` value); otherwise the password from its ``${ENV}`` value.
+    Key-pair authentication is used when `private_key` (the PEM from its ``${ENV}``
+    value, e.g. filled from Secrets Manager on Glue) or `private_key_path` is set,
+    with the passphrase from its ``${ENV}`` value; otherwise the password.
 
     Args:
         warehouse: the validated config section.
@@ -44,14 +45,14 @@ def connect(
     chosen_role = warehouse.role if role is None else role
     if chosen_role:
         kwargs["role"] = chosen_role
-    if warehouse.private_key_path:
+    if warehouse.private_key is not None or warehouse.private_key_path:
         kwargs["private_key"] = _private_key_der(warehouse)
     elif warehouse.password is not None:
         kwargs["password"] = warehouse.password.get_secret_value()
     else:
         raise SnowflakeConfigError(
-            "warehouse.private_key_path or warehouse.password: one is required "
-            "(password written as ${ENV_VAR})"
+            "warehouse.private_key_path, warehouse.private_key or warehouse.password: one "
+            "is required (secrets written as ${ENV_VAR})"
         )
     return snowflake.connector.connect(**kwargs)
 
@@ -59,24 +60,29 @@ def connect(
 def _private_key_der(warehouse: SnowflakeWarehouse) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    assert warehouse.private_key_path is not None
-    path = Path(warehouse.private_key_path).expanduser()
     passphrase = (
         warehouse.private_key_passphrase.get_secret_value().encode()
         if warehouse.private_key_passphrase is not None
         else None
     )
+    if warehouse.private_key is not None:
+        field = "warehouse.private_key"
+        pem = warehouse.private_key.get_secret_value().encode()
+    else:
+        assert warehouse.private_key_path is not None
+        field = "warehouse.private_key_path"
+        path = Path(warehouse.private_key_path).expanduser()
+        try:
+            pem = path.read_bytes()
+        except FileNotFoundError:
+            raise SnowflakeConfigError(f"{field}: no such file {str(path)!r}") from None
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
-    except FileNotFoundError:
-        raise SnowflakeConfigError(
-            f"warehouse.private_key_path: no such file {str(path)!r}"
-        ) from None
+        key = serialization.load_pem_private_key(pem, password=passphrase)
     except (ValueError, TypeError) as exc:
         # The message never includes key material or the passphrase.
         raise SnowflakeConfigError(
-            f"warehouse.private_key_path: cannot read the key ({type(exc).__name__}; "
-            "check the file and warehouse.private_key_passphrase)"
+            f"{field}: cannot read the key ({type(exc).__name__}; "
+            "check the key and warehouse.private_key_passphrase)"
         ) from None
     return key.private_bytes(
         encoding=serialization.Encoding.DER,
