@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 import yaml
-from snowflake_fixtures import fakesnow_gap
+from snowflake_fixtures import FAKESNOW_EXCLUDE, fakesnow_gap
 
 from glueflake.config import PipelineConfig, load_config
 
@@ -52,13 +52,6 @@ BUCKET = "glueflake-rehearsal"
 REGION = "eu-west-1"
 SECRET_ID = "glueflake/pipeline"
 DEMO_DAY = 300
-#: dbt nodes fakesnow 0.11 cannot build (tests/integration/test_snowflake_dbt.py says
-#: why): unit tests (TEMPORARY tables) and two relationship tests (OUTER flatten).
-FAKESNOW_DBT_EXCLUDE = (
-    "test_type:unit "
-    "relationships_int_countries_country_code__country_code__ref_int_country_currencies_ "
-    "relationships_int_countries_country_code__country_code__ref_int_country_languages_"
-)
 REAL_ACCOUNT_ONLY = {
     "iam_trust": "Snowflake assuming the IAM role (STORAGE_AWS_IAM_USER_ARN + external id) "
     "needs a real Snowflake account and a real IAM; moto does not apply a role update's "
@@ -568,7 +561,7 @@ def test_step_12_first_run_load_and_transform_job(
     monkeypatch.setattr(backend, "JsonCopy", lambda: LinesCopy(mirror))
     job = rehearsal.jobs["LoadTransformJob"]
     run = rehearsal.client("glue").start_job_run(JobName=job["Name"])["JobRunId"]
-    argv = glue_argv("load_transform.py", job, run, {"--dbt-exclude": FAKESNOW_DBT_EXCLUDE})
+    argv = glue_argv("load_transform.py", job, run, {"--dbt-exclude": FAKESNOW_EXCLUDE})
     code = _load_entry("load_transform").main(argv)
     out = capsys.readouterr()
     assert code == 0, out.err[-3000:] + out.out[-3000:]

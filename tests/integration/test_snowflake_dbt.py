@@ -35,7 +35,15 @@ import duckdb
 import pytest
 import yaml
 from dbt_fixtures import SyntheticShop
-from snowflake_fixtures import Commit, fakesnow_gap, snowflake_config, write_commit
+from snowflake_fixtures import (
+    FAKESNOW_EXCLUDE,
+    OUTER_FLATTEN_TESTS,
+    PYTHON_MODELS,
+    Commit,
+    fakesnow_gap,
+    snowflake_config,
+    write_commit,
+)
 
 from glueflake.config import load_config
 from glueflake.deploy.snowflake import first_line, render, split_statements
@@ -55,15 +63,6 @@ pytestmark = [
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DAY = 300
-OUTER_FLATTEN_TESTS = (
-    "relationships_int_countries_country_code__country_code__ref_int_country_currencies_",
-    "relationships_int_countries_country_code__country_code__ref_int_country_languages_",
-)
-PYTHON_MODELS = ("customer_segments", "daily_sales_anomalies")
-"""Snowpark models: fakesnow cannot run them (see the module docstring)."""
-FAKESNOW_EXCLUDE = " ".join(
-    ("test_type:unit", *OUTER_FLATTEN_TESTS, *(f"{name}+" for name in PYTHON_MODELS))
-)
 TEMP_TABLE_GAP = "TEMPORARY table names can *only* use the"
 
 
