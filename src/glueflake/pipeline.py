@@ -109,6 +109,15 @@ class RunResult:
                 _n(raw_rows.get(key)),
             )
         parts: list[RenderableType] = [table, *self.load.problems()]
+        for ext in self.extract.results:
+            if ext.rejected:
+                parts.append(
+                    Text(
+                        f"{ext.name}: {ext.rejected:,} record(s) rejected at extract, kept "
+                        f"with the reason in {ext.rejects_key}; first: {ext.reject_reason}",
+                        style="yellow",
+                    )
+                )
         if self.build is not None:
             parts.append(Text(self.build.headline()))
             history = ", ".join(
@@ -135,7 +144,21 @@ def run_pipeline(
 
     A load that aborts (on_error: abort) or a dbt failure is reported in the result
     (`ok` is False) rather than raised, so the run's table still shows what happened.
+
+    Raises:
+        LeaseHeld: another run holds the lake's run lease.
     """
+    from glueflake.lake.layout import lease_key
+    from glueflake.lake.lease import Lease
+    from glueflake.lake.store import open_lake
+
+    # One run at a time per lake: a second one stops here with one line naming the
+    # first (its load and dbt would otherwise fail on the warehouse's lock).
+    with Lease(open_lake(config), lease_key(), what="run", ttl=config.lake.lease_ttl):
+        return _run_stages(config, target=target, progress=progress)
+
+
+def _run_stages(config: PipelineConfig, *, target: str | None, progress: bool) -> RunResult:
     from glueflake.errors import TransformError
     from glueflake.extract import run_extract
     from glueflake.load import lake_status, run_load
