@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from glueflake.config import ConfigError, PipelineConfig, load_config
+from glueflake.phase import mark
 from glueflake.redact import Redactor, config_redactor
 
 app = typer.Typer(
@@ -177,11 +178,13 @@ def extract(
     """Extract every configured endpoint into the lake (the Glue job's work)."""
     from glueflake.extract import run_extract
 
+    mark("extract")
     out.print(
         _call(
             lambda: run_extract(_config(config, demo_day, demo_hour), only=only, progress=progress)
         )
     )
+    mark("done")
 
 
 @app.command()
@@ -204,6 +207,7 @@ def load(
     from glueflake.load import run_load, watch_lake
 
     cfg = _call(lambda: _config(config))
+    mark("load")
     if watch:
         if force:  # it would reload every file on every poll
             with _user_errors():
@@ -212,6 +216,7 @@ def load(
         return
     summary = _call(lambda: run_load(cfg, only=only, force=force, progress=progress))
     out.print(summary)
+    mark("done")
     if summary.aborted:
         raise typer.Exit(1)
 

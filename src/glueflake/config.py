@@ -410,6 +410,11 @@ class Demo(_Model):
         description="hours of the simulated day that have passed: the API serves the world "
         "as at the end of that hour; 24 = the end of the day",
     )
+    fault_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.0,
+        description="share of API requests that meet an injected fault (500, 429, reset, "
+        "truncated or slow body): for chaos tests (`make chaos`)",
+    )
 
 
 class Dbt(_Model):

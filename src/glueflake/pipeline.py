@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from glueflake.config import DuckDBWarehouse, PipelineConfig
+from glueflake.phase import mark
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
@@ -165,10 +166,12 @@ def _run_stages(config: PipelineConfig, *, target: str | None, progress: bool) -
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
+    mark("extract")
     extracted = run_extract(config, progress=progress)
     seconds["extract"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    mark("load")
     loaded = run_load(config, progress=progress)
     seconds["load"] = time.perf_counter() - started
     result = RunResult(extract=extracted, load=loaded, seconds=seconds)
@@ -178,9 +181,11 @@ def _run_stages(config: PipelineConfig, *, target: str | None, progress: bool) -
         return result
 
     started = time.perf_counter()
+    mark("transform")
     try:
         result.build = transform(config, target=target, progress=progress)
     except TransformError as exc:
         result.error = str(exc)
     seconds["transform"] = time.perf_counter() - started
+    mark("done")
     return result
