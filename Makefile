@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench diagrams clean venv
+.PHONY: demo test lint bench chaos diagrams clean venv
 
 venv: $(STAMP)
 
@@ -31,6 +31,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Kill the pipeline 100 times at random, inject API faults, feed it bad input; the
+# last line is `chaos: kills=N lost=N ...` (see bench/chaos.py). Not a timed test.
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 diagrams: $(STAMP)
 	$(BIN)/glueflake diagrams
