@@ -770,36 +770,8 @@ def _l15(work: Path) -> tuple[str, str]:
     return "error", _one_line_error(commit)
 
 
-@case("cli: a DuckDB error raised from module _duckdb")
-def _l16(work: Path) -> tuple[str, str]:
-    import io
-
-    import typer
-    from rich.console import Console
-
-    from glueflake import cli
-
-    error = type("IOException", (Exception,), {"__module__": "_duckdb"})
-    saved = cli.console
-    cli.console = Console(file=io.StringIO(), record=True, width=300)
-    try:
-        try:
-            with cli._user_errors():
-                raise error("Could not set lock on file: Conflicting lock is held")
-        except typer.Exit:
-            pass
-        else:  # pragma: no cover
-            raise Silent("not handled")
-        text = cli.console.export_text().strip()
-    finally:
-        cli.console = saved
-    if "\n" in text or "Traceback" in text:
-        raise Silent(text)
-    return "error", text
-
-
-@case("cli: the disk full (ENOSPC) anywhere")
-def _l17(work: Path) -> tuple[str, str]:
+def _cli_line(error: BaseException) -> tuple[str, str]:
+    """What the CLI prints for `error` raised inside a command: one line, or silent."""
     import io
 
     import typer
@@ -812,7 +784,7 @@ def _l17(work: Path) -> tuple[str, str]:
     try:
         try:
             with cli._user_errors():
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(work / "x"))
+                raise error
         except typer.Exit:
             pass
         text = cli.console.export_text().strip()
@@ -821,6 +793,17 @@ def _l17(work: Path) -> tuple[str, str]:
     if "\n" in text or "Traceback" in text or not text:
         raise Silent(text or "nothing printed")
     return "error", text
+
+
+@case("cli: a DuckDB error raised from module _duckdb")
+def _l16(work: Path) -> tuple[str, str]:
+    error = type("IOException", (Exception,), {"__module__": "_duckdb"})
+    return _cli_line(error("Could not set lock on file: Conflicting lock is held"))
+
+
+@case("cli: the disk full (ENOSPC) anywhere")
+def _l17(work: Path) -> tuple[str, str]:
+    return _cli_line(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(work / "x")))
 
 
 def run_catalogue(work: Path) -> list[Outcome]:

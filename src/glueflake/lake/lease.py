@@ -14,7 +14,7 @@ import contextlib
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -193,12 +193,3 @@ class Lease:
     ) -> None:
         """Release."""
         self.release()
-
-
-@contextlib.contextmanager
-def held(
-    store: ObjectStore, key: str, *, what: str, ttl: float, run_id: str = ""
-) -> Iterator[Lease]:
-    """Hold a lease for the duration of a ``with`` block."""
-    with Lease(store, key, what=what, ttl=ttl, run_id=run_id) as lease:
-        yield lease
