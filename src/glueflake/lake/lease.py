@@ -10,10 +10,10 @@ a live one makes the second process stop with one line naming the holder.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -174,11 +174,20 @@ class Lease:
         """Give the lease up (only if it is still this holder's)."""
         if self.holder is None:
             return
-        with contextlib.suppress(FileNotFoundError):
+        holder, self.holder = self.holder, None
+        try:
             current = Holder.from_json(self.store.get(self.key))
-            if current is not None and current.token == self.holder.token:
+            if current is not None and current.token == holder.token:
                 self.store.delete(self.key)
-        self.holder = None
+        except FileNotFoundError:
+            pass
+        except Exception as exc:  # the work is done; the lease goes stale by itself
+            print(
+                f"warning: {self.what}: could not release the lease {self.store.url}/"
+                f"{self.key} ({type(exc).__name__}: {exc}); it is stale after "
+                f"{_iso(holder.expires_at)}",
+                file=sys.stderr,
+            )
 
     def __enter__(self) -> Lease:
         """Acquire."""
