@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 from pydantic import (
@@ -315,6 +316,10 @@ class Source(_Model):
                 "holds a user name or password before '@'; "
                 f"{_INLINE_SECRET}: use auth: basic with password: ${{ENV_VAR}}"
             )
+        query = urlsplit(value).query if value != DEMO_BASE_URL else ""
+        for name, _ in parse_qsl(query, keep_blank_values=True):
+            if is_credential_name(name):  # never echoed: the value is the secret
+                raise ValueError(f"query parameter {name!r}: {_CREDENTIAL_ELSEWHERE}")
         if value != DEMO_BASE_URL and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"must be an http(s) URL or 'demo' (got {value!r})")
         return value.rstrip("/")

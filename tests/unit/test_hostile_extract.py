@@ -287,6 +287,7 @@ def _write(tmp_path: Path, source: str) -> Path:
         ("    base_url: http://api.test\n    headers: {Authorization: Bearer abc123}\n", "headers"),
         ("    base_url: http://api.test\n    headers: {X-API-Key: abc123}\n", "headers"),
         ("    base_url: https://user:abc123@api.test\n", "base_url"),
+        ("    base_url: https://api.test/v1?api_key=abc123\n", "base_url"),
     ],
 )
 def test_inline_secrets_are_refused_naming_the_field(
