@@ -168,9 +168,7 @@ def test_glue_role_is_least_privilege(template: dict[str, Any]) -> None:
     deleting = [s for s in statements if "s3:DeleteObject" in _actions(s)]
     assert [s["Sid"] for s in deleting] == ["ReleaseLeases"]
     assert _actions(deleting[0]) == ["s3:DeleteObject"]
-    assert deleting[0]["Resource"] == {
-        "Fn::Sub": "${LakeBucket.Arn}/${LakePrefix}/_state/leases/*"
-    }
+    assert deleting[0]["Resource"] == {"Fn::Sub": "${LakeBucket.Arn}/${LakePrefix}/_state/leases/*"}
 
 
 def test_glue_job_runs_the_extract_script_with_config_and_wheel(template: dict[str, Any]) -> None:
