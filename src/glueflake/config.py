@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 from pydantic import (
@@ -41,9 +42,61 @@ _SECRET_FIELDS = frozenset({"key", "token", "password", "private_key", "private_
 #: see `load_config`.
 SECRET_SECTIONS = ("sources", "warehouse", "setup")
 _INLINE_SECRET = "secrets must be written as ${ENV_VAR}, not inline"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Placeholder values the demo API gets when its key variable is unset: one per
 # variable and process, so every source that names the variable shares it.
 _EPHEMERAL: dict[str, str] = {}
+
+
+_USERINFO = re.compile(r"^https?://[^/?#]*@")
+_CREDENTIAL_ELSEWHERE = (
+    f"looks like a credential; {_INLINE_SECRET}: put it in auth (api_key with location "
+    "header or query, bearer, or basic)"
+)
+_CREDENTIAL_NAMES = frozenset(
+    {
+        "apikey",
+        "api_key",
+        "key",
+        "access_key",
+        "secret_key",
+        "private_key",
+        "token",
+        "access_token",
+        "auth_token",
+        "private_token",
+        "refresh_token",
+        "id_token",
+        "session_token",
+        "auth",
+        "authorization",
+        "proxy_authorization",
+        "cookie",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "pwd",
+        "signature",
+        "sig",
+        "session",
+        "sessionid",
+        "session_id",
+        "credential",
+        "credentials",
+    }
+)
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a header or query parameter name is one that carries a credential.
+
+    ``Authorization``, ``X-API-Key``, ``access_token``, ``Cookie``, ``client_secret``
+    and the like (case, ``-`` or ``_`` and an ``x-`` prefix do not matter).
+    """
+    norm = name.strip().lower().replace("-", "_")
+    norm = norm.removeprefix("x_")
+    return norm in _CREDENTIAL_NAMES or norm.endswith(("_token", "_secret", "_password"))
 
 
 class ConfigError(Exception):
@@ -165,11 +218,25 @@ class Incremental(_Model):
         cursor_field: dotted path of the record field that orders changes.
         param: query parameter that takes the bookmark value.
         initial: value used before the first committed run.
+        cursor_type: what a cursor value must be; a record whose value is not (or, a
+            timestamp, lies beyond the run's clock plus `max_future_skew`) is rejected.
+        max_future_skew: seconds a timestamp may lie ahead of the run's clock.
     """
 
     cursor_field: str
     param: str
     initial: str = "1970-01-01T00:00:00Z"
+    cursor_type: Literal["timestamp", "number", "text"] = Field(
+        default="timestamp",
+        description="timestamp: ISO-8601 strings (or numbers), checked against the run's "
+        "clock; number: numbers only; text: any string or number, compared as served",
+    )
+    max_future_skew: Annotated[float, Field(ge=0)] = Field(
+        default=900.0,
+        description="seconds a timestamp cursor may lie beyond the run's clock; a record "
+        "further ahead (or whose cursor is no timestamp) is rejected and never moves the "
+        "bookmark",
+    )
 
 
 class Retries(_Model):
@@ -178,6 +245,14 @@ class Retries(_Model):
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     backoff_initial: Annotated[float, Field(ge=0)] = 0.5
     backoff_max: Annotated[float, Field(gt=0)] = 30.0
+    max_retry_after: Annotated[float, Field(ge=0)] = Field(
+        default=120.0, description="longest Retry-After (seconds) waited without a word"
+    )
+    retry_after_over_max: Literal["fail", "wait"] = Field(
+        default="fail",
+        description="a longer Retry-After: fail at once naming it, or wait it out with a "
+        "countdown on stderr",
+    )
 
 
 OnError = Literal["continue", "skip_file", "abort"]
@@ -201,6 +276,16 @@ class Endpoint(_Model):
     on_error: OnError = "continue"
     file_max_records: PositiveInt = 100_000
 
+    @field_validator("params")
+    @classmethod
+    def _no_secret_in_params(
+        cls, value: dict[str, str | int | float | bool]
+    ) -> dict[str, str | int | float | bool]:
+        for name in value:
+            if is_credential_name(name):
+                raise ValueError(f"param {name!r}: {_CREDENTIAL_ELSEWHERE}")
+        return value
+
     @field_validator("path")
     @classmethod
     def _path_is_absolute(cls, value: str) -> str:
@@ -215,7 +300,14 @@ class Source(_Model):
     base_url: str = Field(description="http(s) URL, or 'demo' for the bundled demo API")
     auth: Auth = Field(default_factory=NoAuth)
     headers: dict[str, str] = Field(default_factory=dict)
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    timeout: Annotated[float, Field(gt=0)] = Field(
+        default=30.0, description="seconds per connect or read (each chunk of a body)"
+    )
+    request_deadline: Annotated[float, Field(gt=0)] = Field(
+        default=300.0,
+        description="seconds one request may take as a whole, its body included (a server "
+        "trickling a body is cut off and the request retried)",
+    )
     retries: Retries = Field(default_factory=Retries)
     concurrency: Annotated[int, Field(ge=1, le=64)] = 4
     endpoints: dict[str, Endpoint]
@@ -223,6 +315,15 @@ class Source(_Model):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str) -> str:
+        if _USERINFO.match(value):  # never echoed: it holds a user:password
+            raise ValueError(
+                "holds a user name or password before '@'; "
+                f"{_INLINE_SECRET}: use auth: basic with password: ${{ENV_VAR}}"
+            )
+        query = urlsplit(value).query if value != DEMO_BASE_URL else ""
+        for name, _ in parse_qsl(query, keep_blank_values=True):
+            if is_credential_name(name):  # never echoed: the value is the secret
+                raise ValueError(f"query parameter {name!r}: {_CREDENTIAL_ELSEWHERE}")
         if value != DEMO_BASE_URL and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"must be an http(s) URL or 'demo' (got {value!r})")
         return value.rstrip("/")
@@ -238,6 +339,8 @@ class Source(_Model):
                     "header is sent as written); use auth: api_key (location: header) "
                     "or bearer"
                 )
+            if is_credential_name(name):
+                raise ValueError(f"header {name!r}: {_CREDENTIAL_ELSEWHERE}")
         return value
 
     @field_validator("endpoints")
@@ -264,6 +367,11 @@ class Lake(_Model):
     url: str = ".glueflake/lake"
     endpoint_url: str | None = Field(default=None, description="S3 endpoint override")
     region: str | None = None
+    lease_ttl: Annotated[float, Field(gt=0)] = Field(
+        default=3600.0,
+        description="seconds after which an extract's or a run's lease on the lake is "
+        "stale (a holder on this machine whose process is gone is stale at once)",
+    )
 
     @property
     def is_s3(self) -> bool:
@@ -430,6 +538,11 @@ class Demo(_Model):
         default=24,
         description="hours of the simulated day that have passed: the API serves the world "
         "as at the end of that hour; 24 = the end of the day",
+    )
+    fault_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.0,
+        description="share of API requests that meet an injected fault (500, 429, reset, "
+        "truncated or slow body): for chaos tests (`make chaos`)",
     )
 
 
@@ -671,6 +784,14 @@ def _secret_value(
         return None
     var = ref.group(1)
     if environ.get(var):
+        if _CONTROL.search(environ[var]):
+            # Never echoed: the value is the secret. A line break in a header value
+            # would also end in httpx printing it ("Illegal header value b'...'").
+            problems.append(
+                f"{field}: environment variable {var} holds a line break or another "
+                "control character (a copy-paste slip?); secrets must be one line"
+            )
+            return None
         return environ[var]
     if len(loc) > 1 and loc[0] == "sources" and loc[1] in demo_sources:
         return _EPHEMERAL.setdefault(var, secrets.token_urlsafe(24))

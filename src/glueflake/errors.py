@@ -23,5 +23,9 @@ class LoadError(PipelineError):
     """Loading lake files into the warehouse failed or was aborted."""
 
 
+class WarehouseBusy(LoadError):
+    """Another process holds the warehouse's lock (a load, a watch, dbt): try later."""
+
+
 class TransformError(PipelineError):
     """dbt failed: a model errored or a test failed."""

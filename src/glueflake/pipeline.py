@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from glueflake.config import PipelineConfig
+from glueflake.phase import mark
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
@@ -108,6 +109,15 @@ class RunResult:
                 _n(raw_rows.get(key)),
             )
         parts: list[RenderableType] = [table, *self.load.problems()]
+        for ext in self.extract.results:
+            if ext.rejected:
+                parts.append(
+                    Text(
+                        f"{ext.name}: {ext.rejected:,} record(s) rejected at extract, kept "
+                        f"with the reason in {ext.rejects_key}; first: {ext.reject_reason}",
+                        style="yellow",
+                    )
+                )
         if self.build is not None:
             parts.append(Text(self.build.headline()))
             history = ", ".join(
@@ -134,17 +144,33 @@ def run_pipeline(
 
     A load that aborts (on_error: abort) or a dbt failure is reported in the result
     (`ok` is False) rather than raised, so the run's table still shows what happened.
+
+    Raises:
+        LeaseHeld: another run holds the lake's run lease.
     """
+    from glueflake.lake.layout import lease_key
+    from glueflake.lake.lease import Lease
+    from glueflake.lake.store import open_lake
+
+    # One run at a time per lake: a second one stops here with one line naming the
+    # first (its load and dbt would otherwise fail on the warehouse's lock).
+    with Lease(open_lake(config), lease_key(), what="run", ttl=config.lake.lease_ttl):
+        return _run_stages(config, target=target, progress=progress)
+
+
+def _run_stages(config: PipelineConfig, *, target: str | None, progress: bool) -> RunResult:
     from glueflake.errors import TransformError
     from glueflake.extract import run_extract
     from glueflake.load import lake_status, run_load
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
+    mark("extract")
     extracted = run_extract(config, progress=progress)
     seconds["extract"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    mark("load")
     loaded = run_load(config, progress=progress)
     seconds["load"] = time.perf_counter() - started
     result = RunResult(extract=extracted, load=loaded, seconds=seconds)
@@ -154,9 +180,11 @@ def run_pipeline(
         return result
 
     started = time.perf_counter()
+    mark("transform")
     try:
         result.build = transform(config, target=target, progress=progress)
     except TransformError as exc:
         result.error = str(exc)
     seconds["transform"] = time.perf_counter() - started
+    mark("done")
     return result

@@ -1,6 +1,7 @@
 -- Every landing record is accounted for: landing rows = raw rows + duplicates
--- removed + rows without a key (the latter should be zero; the loader rejects
--- them), and the raw models' _versions_seen add up to the keyed landing rows.
+-- removed + rows without a key (the latter must be zero: the loader rejects a
+-- record whose key is missing, null, an object or an array, with file, line and
+-- reason), and the raw models' _versions_seen add up to the keyed landing rows.
 -- Returns one row per landing table that does not reconcile.
 {%- set sources = [
     ('restcountries__countries', 'raw_restcountries__countries', 'cca3', 'varchar'),
@@ -60,3 +61,4 @@ select * from final
 where
     landing_rows != raw_rows + duplicates_removed + rows_without_key
     or versions_seen != landing_rows - rows_without_key
+    or rows_without_key != 0

@@ -20,7 +20,9 @@ from glueflake.extract.incremental import (
 from glueflake.extract.records import get_path
 from glueflake.lake import LocalStore, bookmark_key
 
-INC = Incremental(cursor_field="updated_at", param="since", initial="2020-01-01")
+INC = Incremental(
+    cursor_field="updated_at", param="since", initial="2020-01-01", cursor_type="text"
+)
 
 
 def _rec(i: int, ts: str) -> dict[str, object]:

@@ -19,7 +19,11 @@ from glueflake.lake import LocalStore, ObjectInfo, list_manifests
 
 
 class RecordingStore:
-    """A LocalStore that remembers the order of every put."""
+    """A LocalStore that remembers the order of every put (of data, manifests, bookmarks).
+
+    Leases (`_state/leases/`) are taken and given back around each entity; they are
+    not part of what a run commits, so they are not recorded.
+    """
 
     def __init__(self, root: Path) -> None:
         self.inner = LocalStore(root)
@@ -28,8 +32,12 @@ class RecordingStore:
 
     def put(self, key: str, data: bytes, *, overwrite: bool = False) -> ObjectInfo:
         info = self.inner.put(key, data, overwrite=overwrite)
-        self.puts.append(key)
+        if not key.startswith("_state/leases/"):
+            self.puts.append(key)
         return info
+
+    def delete(self, key: str) -> None:
+        self.inner.delete(key)
 
     def get(self, key: str) -> bytes:
         return self.inner.get(key)

@@ -172,7 +172,12 @@ def test_glue_role_is_least_privilege(template: dict[str, Any]) -> None:
     logs = by_sid["GlueLogGroups"]["Resource"][0]["Fn::Sub"]
     assert logs.endswith(":log-group:/aws-glue/*")
     every_action = {a for s in statements for a in _actions(s)}
-    assert not {"s3:DeleteObject", "s3:PutBucketPolicy", "iam:PassRole"} & every_action
+    assert not {"s3:PutBucketPolicy", "iam:PassRole"} & every_action
+    # Deleting is allowed for the extract's leases only (issue 15), never for data.
+    deleting = [s for s in statements if "s3:DeleteObject" in _actions(s)]
+    assert [s["Sid"] for s in deleting] == ["ReleaseLeases"]
+    assert _actions(deleting[0]) == ["s3:DeleteObject"]
+    assert deleting[0]["Resource"] == {"Fn::Sub": "${LakeBucket.Arn}/${LakePrefix}/_state/leases/*"}
 
 
 def test_glue_job_runs_the_extract_script_with_config_and_wheel(template: dict[str, Any]) -> None:

@@ -12,7 +12,11 @@ import base64
 import binascii
 import hmac
 import logging
+import random
+import socket
+import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -24,7 +28,7 @@ from glueflake.demo_api.clock import parse_instant
 from glueflake.demo_api.countries import countries_etag, countries_json
 from glueflake.demo_api.customers import customers_page
 from glueflake.demo_api.orders import orders_page
-from glueflake.demo_api.settings import DemoSettings
+from glueflake.demo_api.settings import FAULT_KINDS, DemoSettings
 
 logger = logging.getLogger(__name__)
 
@@ -137,13 +141,44 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(401, "unauthorized", "missing or invalid X-API-Key header")
         return False
 
+    _body_fault: str | None = None
+
     def _injected_fault(self) -> bool:
+        self._body_fault = None
         fault = self.server.next_fault()
         if fault is None:
             return False
-        message = "rate limited" if fault == 429 else "temporarily unavailable"
-        self._error(fault, "injected_fault", message, headers={"Retry-After": "0"})
+        if fault in ("reset", "truncated", "slow"):
+            self._body_fault = fault  # applied by `_send` to the real response
+            return False
+        if fault == "500":
+            self._error(500, "injected_fault", "internal error")
+            return True
+        status = int(fault)
+        message = "rate limited" if status == 429 else "temporarily unavailable"
+        retry_after = "1" if fault == "429" and self.server.settings.fault_rate else "0"
+        self._error(status, "injected_fault", message, headers={"Retry-After": retry_after})
         return True
+
+    def _faulty_body(self, body: bytes) -> None:
+        """Send `body` as the injected body fault says (the headers are out already)."""
+        fault, self._body_fault = self._body_fault, None
+        half = body[: len(body) // 2]
+        if fault == "slow":
+            step = max(1, len(body) // 5)
+            for start in range(0, len(body), step):
+                self.wfile.write(body[start : start + step])
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
+        self.wfile.write(half)
+        self.wfile.flush()
+        self.close_connection = True
+        if fault == "reset":  # RST, not FIN: the client reads "connection reset"
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        else:  # truncated: the peer closes with bytes still owed
+            self.connection.shutdown(socket.SHUT_WR)
 
     def _countries(self) -> None:
         day = self.server.settings.today
@@ -198,7 +233,9 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        if body:
+        if body and self._body_fault is not None and status == 200:
+            self._faulty_body(body)
+        elif body:
             self.wfile.write(body)
 
 
@@ -213,6 +250,7 @@ class _Server(ThreadingHTTPServer):
         self.requests_served = 0
         self._api_requests = 0
         self._faults = 0
+        self._random = random.Random()  # fault injection: unseeded, not part of the world
         host, port = self.server_address[:2]
         self.authority = f"{host!s}:{port}"
 
@@ -220,15 +258,27 @@ class _Server(ThreadingHTTPServer):
         with self._lock:
             self.requests_served += 1
 
-    def next_fault(self) -> int | None:
-        """Count an authorised /api request; return 429/503 when it must fail."""
+    def next_fault(self) -> str | None:
+        """Count an authorised /api request; the fault it must meet, if any.
+
+        ``"429"``/``"503"`` every `fail_every` requests; with `fault_rate`, a random
+        share of requests meets one of `FAULT_KINDS`.
+        """
         every = self.settings.fail_every
         with self._lock:
             self._api_requests += 1
-            if every <= 0 or self._api_requests % every:
-                return None
-            self._faults += 1
-            return 429 if self._faults % 2 else 503
+            if every > 0 and not self._api_requests % every:
+                self._faults += 1
+                return "429" if self._faults % 2 else "503"
+            rate = self.settings.fault_rate
+            if rate and self._random.random() < rate:
+                self._faults += 1
+                return self._random.choice(FAULT_KINDS)
+            return None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone, or a connection this server reset on purpose: no traceback."""
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
 class DemoServer:

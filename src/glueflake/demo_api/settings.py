@@ -10,6 +10,8 @@ DEFAULT_API_KEY = "glueflake-demo-key"
 """Key accepted by a server started without an explicit ``api_key``."""
 
 MAX_SCALE = 1_000_000_000
+FAULT_KINDS = ("500", "429", "reset", "truncated", "slow")
+"""The faults `DemoSettings.fault_rate` injects, one drawn at random per faulty request."""
 
 
 class DemoSettings(BaseModel):
@@ -31,6 +33,11 @@ class DemoSettings(BaseModel):
             of ``repr`` so it never reaches a log).
         fail_every: When > 0, every Nth authorised ``/api/*`` request fails with
             429 then 503 alternately, both with ``Retry-After: 0``.
+        fault_rate: Share (0-1) of authorised ``/api/*`` requests, drawn at random,
+            that meet one fault of `FAULT_KINDS`: HTTP 500, HTTP 429 with
+            ``Retry-After: 1``, the connection reset mid-body, the body cut short
+            (fewer bytes than ``Content-Length``), or a slow body. For chaos tests;
+            the faults are random, not part of the world the settings determine.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -41,6 +48,7 @@ class DemoSettings(BaseModel):
     hour: int = Field(default=24, ge=1, le=24)
     api_key: str = Field(default=DEFAULT_API_KEY, min_length=1, repr=False)
     fail_every: int = Field(default=0, ge=0)
+    fault_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _resolve_day(self) -> DemoSettings:

@@ -13,6 +13,7 @@ import httpx
 from pydantic import SecretStr
 
 from glueflake.config import ApiKeyAuth, Auth, BasicAuth, BearerAuth, NoAuth
+from glueflake.redact import basic_forms, secret_forms
 
 
 class HeaderAuth(httpx.Auth):
@@ -101,6 +102,16 @@ def secret_values(auth: Auth) -> list[str]:
     elif isinstance(auth, BasicAuth):
         values.append(auth.password)
     return [v.get_secret_value() for v in values if v.get_secret_value()]
+
+
+def secret_forms_of(auth: Auth) -> set[str]:
+    """Every spelling of the auth config's secrets a message could carry (see `redact`)."""
+    if isinstance(auth, BasicAuth):
+        return basic_forms(auth.username, auth.password.get_secret_value())
+    forms: set[str] = set()
+    for value in secret_values(auth):
+        forms |= secret_forms(value)
+    return forms
 
 
 def secret_headers(auth: Auth) -> frozenset[str]:

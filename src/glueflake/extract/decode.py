@@ -45,11 +45,13 @@ class DecodedPage:
         fields: per record field path asked for, its value in every record (None
             where a record lacks it), aligned with `lines`.
         body: per body field path asked for, its value (None where missing).
+        content: the response body the page was decoded from.
     """
 
     lines: Sequence[bytes | msgspec.Raw]
     fields: dict[str, list[Any]]
     body: dict[str, Any]
+    content: bytes = b""
 
     def __len__(self) -> int:
         """How many records the page holds."""
@@ -209,8 +211,8 @@ class PageDecoder:
                 if not content.isascii():
                     content.decode("utf-8")  # Raw does not check UTF-8; the lake must hold it
                 return self._fast(content)
-            except (msgspec.MsgspecError, UnicodeDecodeError):
-                pass  # the general way decides, and names any error
+            except (msgspec.MsgspecError, UnicodeDecodeError, RecursionError):
+                pass  # the general way decides, and names any error (too deep, too)
         return self._general(content)
 
     def _fast(self, content: bytes) -> DecodedPage:
@@ -227,16 +229,23 @@ class PageDecoder:
             lines=lines,
             fields=fields,
             body={p: get(decoded) for p, get in self._body.items()},
+            content=content,
         )
 
     def _general(self, content: bytes) -> DecodedPage:
         try:
             parsed = orjson.loads(content)
         except orjson.JSONDecodeError as exc:
+            if "depth limit" in exc.msg:
+                raise BodyNotJSON(
+                    f"nested deeper than JSON readers allow: {exc.msg}, line {exc.lineno} "
+                    f"column {exc.colno}"
+                ) from None
             raise BodyNotJSON(exc.msg) from None
         records = select_records(parsed, self.records_path, self.where)
         return DecodedPage(
             lines=[orjson.dumps(r) for r in records],
             fields={p: [get_path(r, p) for r in records] for p in self.record_fields},
             body={p: get_path(parsed, p) for p in self.body_fields},
+            content=content,
         )

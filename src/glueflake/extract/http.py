@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,7 +16,12 @@ import httpx
 from glueflake import __version__
 from glueflake.config import Source
 from glueflake.errors import ExtractError
-from glueflake.extract.auth import build_auth, query_secret_params, secret_headers, secret_values
+from glueflake.extract.auth import (
+    build_auth,
+    query_secret_params,
+    secret_forms_of,
+    secret_headers,
+)
 from glueflake.extract.decode import BodyNotJSON, DecodedPage, PageDecoder
 from glueflake.extract.retry import (
     RetryableError,
@@ -23,8 +29,9 @@ from glueflake.extract.retry import (
     make_retrying,
     parse_retry_after,
 )
+from glueflake.redact import REDACTED
+from glueflake.redact import Redactor as BaseRedactor
 
-REDACTED = "REDACTED"
 _NOT_RETRIED_HINT = {
     401: "not retried: the API rejected the credentials",
     403: "not retried: the credentials lack permission",
@@ -96,18 +103,49 @@ class LazyTLSTransport(httpx.BaseTransport):
                 transport.close()
 
 
-def _secrets_stay_home(names: frozenset[str], host: str) -> Callable[[httpx.Request], None]:
-    """A request hook removing the secret headers from requests to any other host.
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-    The authenticator signs every request of the client, a Link to another host
-    included, and httpx copies custom headers (an API key's) onto redirects to
-    other hosts; only ``Authorization`` would be dropped, and only on redirects.
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """A URL's origin: scheme, host and port (the scheme's default port filled in)."""
+    return (url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme))
+
+
+class DowngradeRefused(Exception):
+    """A request of an https source would go over plain http (a Link or a redirect)."""
+
+    def __init__(self, url: httpx.URL) -> None:
+        super().__init__(str(url))
+        self.url = url
+
+
+def _credentials_stay_home(
+    home: httpx.URL, names: frozenset[str], params: frozenset[str], forms: frozenset[str]
+) -> Callable[[httpx.Request], None]:
+    """A request hook that keeps credentials at the source's own origin.
+
+    The authenticator signs every request of the client, a Link to another origin
+    included, and httpx copies custom headers (an API key's) onto redirects to other
+    origins; only ``Authorization`` would be dropped, and only on redirects. So every
+    request whose scheme, host or port differs from the source's loses the secret
+    headers, ``Authorization`` and the secret query parameters (and any parameter
+    carrying a secret), and an https source never sends a request over plain http.
     """
+    home_origin = origin(home)
 
     def hook(request: httpx.Request) -> None:
-        if request.url.host != host:
-            for name in names:
-                request.headers.pop(name, None)
+        if home.scheme == "https" and request.url.scheme != "https":
+            raise DowngradeRefused(request.url)
+        if origin(request.url) == home_origin:
+            return
+        for name in names | {"Authorization", "Proxy-Authorization"}:
+            request.headers.pop(name, None)
+        url = request.url
+        for name, value in url.params.multi_items():
+            if name in params or value in forms:
+                url = url.copy_remove_param(name)
+        if url != request.url:
+            request.url = url
 
     return hook
 
@@ -124,21 +162,28 @@ def make_client(
         source: the source's config.
         transport: an httpx transport to use instead of the network (tests).
         base_url: the URL the source is served at (default: `source.base_url`); its
-            host is the only one the source's credentials are sent to.
+            origin (scheme, host, port) is the only one the source's credentials are
+            sent to.
     """
     headers = {"User-Agent": f"glueflake/{__version__}", "Accept": "application/json"}
     headers.update(source.headers)
     pool = source.concurrency + 1
     limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-    hooks: dict[str, list[Callable[..., Any]]] = {}
-    names = secret_headers(source.auth)
-    if names:
-        host = httpx.URL(base_url or source.base_url).host
-        hooks["request"] = [_secrets_stay_home(names, host)]
+    home = httpx.URL(base_url or source.base_url)
+    hooks: dict[str, list[Callable[..., Any]]] = {
+        "request": [
+            _credentials_stay_home(
+                home,
+                secret_headers(source.auth),
+                query_secret_params(source.auth),
+                frozenset(secret_forms_of(source.auth)),
+            )
+        ]
+    }
     return httpx.Client(
         auth=build_auth(source.auth),
         headers=headers,
-        timeout=httpx.Timeout(source.timeout),
+        timeout=httpx.Timeout(min(source.timeout, source.request_deadline)),
         limits=limits,
         follow_redirects=True,
         event_hooks=hooks,
@@ -146,18 +191,24 @@ def make_client(
     )
 
 
-class Redactor:
+class Redactor(BaseRedactor):
     """Removes secrets from URLs and messages shown to people."""
 
-    def __init__(self, query_params: Iterable[str] = (), values: Iterable[str] = ()) -> None:
-        """Redact the query parameters named and any occurrence of the values."""
+    def __init__(
+        self,
+        query_params: Iterable[str] = (),
+        values: Iterable[str] = (),
+        *,
+        forms: Iterable[str] = (),
+    ) -> None:
+        """Redact the query parameters named and any occurrence of the values (any form)."""
+        super().__init__(values, forms=forms)
         self.query_params = frozenset(query_params)
-        self.values = [v for v in values if v]
 
     @classmethod
     def for_source(cls, source: Source) -> Redactor:
         """The redactor for a source's auth config."""
-        return cls(query_secret_params(source.auth), secret_values(source.auth))
+        return cls(query_secret_params(source.auth), forms=secret_forms_of(source.auth))
 
     def url(self, url: httpx.URL) -> str:
         """The URL as text with secret query parameters replaced."""
@@ -166,17 +217,16 @@ class Redactor:
                 url = url.copy_set_param(name, REDACTED)
         return self.text(str(url))
 
-    def text(self, text: str) -> str:
-        """`text` with every secret value replaced."""
-        for value in self.values:
-            text = text.replace(value, REDACTED)
-        return text
-
 
 class PageFetcher:
     """Fetches one page: GET with retries, then the endpoint's decoder.
 
     Safe to call from several threads at once (httpx clients are thread-safe).
+    Each attempt has a whole-request deadline (`Source.request_deadline`), its body
+    included: httpx's timeout applies to each read, so a server trickling a body a
+    byte at a time would otherwise never be cut off. A ``Retry-After`` longer than
+    `Retries.max_retry_after` fails the fetch at once, naming it, or (with
+    ``retry_after_over_max: wait``) is waited out with a countdown on stderr.
     """
 
     def __init__(
@@ -188,14 +238,30 @@ class PageFetcher:
         decode: PageDecoder,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
-        """Fetch pages for endpoint `where` (``source.entity``) with the source's policy."""
+        """Fetch pages for endpoint `where` (``source.entity``) with the source's policy.
+
+        Args:
+            client: the source's client (`make_client`).
+            source: the source's config (retries, deadline).
+            where: ``source.entity`` for messages.
+            decode: the endpoint's page decoder.
+            sleep: how retries wait (tests pass a fake clock).
+            rng: the backoff's jitter.
+            clock: monotonic seconds, for the whole-request deadline.
+            notify: where a long wait is announced (default: a line on stderr).
+        """
         self.client = client
         self.where = where
         self.decode = decode
         self.policy = source.retries
+        self.deadline = source.request_deadline
         self.sleep = sleep
         self.rng = rng
+        self.clock = clock
+        self.notify = notify or _to_stderr
         self.redactor = Redactor.for_source(source)
         self.requests = 0
 
@@ -203,32 +269,76 @@ class PageFetcher:
         """GET `url` and return its page.
 
         Raises:
-            ExtractError: a non-retryable status, retries exhausted, or a body that is
-                not JSON or has no record list at the records path.
+            ExtractError: a non-retryable status, retries exhausted, a Retry-After over
+                the cap, or a body that is not JSON or has no record list at the
+                records path.
         """
-        retrying = make_retrying(self.policy, sleep=self.sleep, rng=self.rng)
+        retrying = make_retrying(self.policy, sleep=self._wait, rng=self.rng)
         try:
-            response = retrying(self._attempt, url)
+            response, content = retrying(self._attempt, url)
         except RetryableError as exc:
             raise ExtractError(
                 f"{self.where}: GET {self.redactor.url(url)} failed after "
                 f"{self.policy.max_attempts} attempts; last: {self.redactor.text(exc.reason)}"
             ) from None
         try:
-            decoded = self.decode(response.content)
+            decoded = self.decode(content)
         except BodyNotJSON as exc:
             raise ExtractError(
                 f"{self.where}: GET {self.redactor.url(url)} returned a body that is not JSON "
                 f"({exc})"
             ) from None
+        except RecursionError:
+            raise ExtractError(
+                f"{self.where}: GET {self.redactor.url(url)} returned JSON nested too deeply "
+                "to read"
+            ) from None
         return Page(url=url, headers=response.headers, decoded=decoded)
 
-    def _attempt(self, url: httpx.URL) -> httpx.Response:
+    def _wait(self, seconds: float) -> None:
+        """Sleep between attempts; a wait over the Retry-After cap counts down visibly."""
+        if seconds <= self.policy.max_retry_after:
+            self.sleep(seconds)
+            return
+        left = seconds
+        while left > 0:
+            self.notify(
+                f"{self.where}: waiting for the server (Retry-After): {left:,.0f} s left "
+                f"(over retries.max_retry_after, {self.policy.max_retry_after:g} s)"
+            )
+            step = min(left, 10.0)
+            self.sleep(step)
+            left -= step
+
+    def _read(self, response: httpx.Response, started: float) -> bytes:
+        """The body, cut off (retryably) once the whole request passes its deadline."""
+        chunks: list[bytes] = []
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            if self.clock() - started > self.deadline:
+                raise RetryableError(
+                    f"the response took over {self.deadline:g} s as a whole "
+                    "(source.request_deadline); the body was still arriving"
+                )
+        return b"".join(chunks)
+
+    def _attempt(self, url: httpx.URL) -> tuple[httpx.Response, bytes]:
         self.requests += 1
+        started = self.clock()
         try:
-            response = self.client.get(url)
+            response = self.client.send(self.client.build_request("GET", url), stream=True)
+            try:
+                content = self._read(response, started)
+            finally:
+                response.close()
+        except DowngradeRefused as exc:
+            raise ExtractError(
+                f"{self.where}: GET {self.redactor.url(url)} was sent on to "
+                f"{self.redactor.url(exc.url)}: refused, the source is https and nothing "
+                "of it goes over plain http"
+            ) from None
         except httpx.TransportError as exc:
-            raise RetryableError(f"{type(exc).__name__}: {exc}") from exc
+            raise RetryableError(self.redactor.text(f"{type(exc).__name__}: {exc}")) from exc
         except httpx.HTTPError as exc:  # too many redirects, an undecodable body
             raise ExtractError(
                 f"{self.where}: GET {self.redactor.url(url)} failed: "
@@ -236,15 +346,30 @@ class PageFetcher:
             ) from None
         status = response.status_code
         if status < 400:
-            return response
+            return response, content
         if is_retryable_status(status):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if (
+                retry_after is not None
+                and retry_after > self.policy.max_retry_after
+                and self.policy.retry_after_over_max == "fail"
+            ):
+                raise ExtractError(
+                    f"{self.where}: GET {self.redactor.url(url)} returned HTTP {status} "
+                    f"{response.reason_phrase} asking to wait {retry_after:,.0f} s "
+                    f"(Retry-After), over retries.max_retry_after "
+                    f"({self.policy.max_retry_after:g} s); not retried (set "
+                    "retries.retry_after_over_max: wait to wait it out)"
+                )
             raise RetryableError(
-                f"HTTP {status} {response.reason_phrase}",
-                status=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                f"HTTP {status} {response.reason_phrase}", status=status, retry_after=retry_after
             )
         hint = _NOT_RETRIED_HINT.get(status, "not retried: a client error")
         raise ExtractError(
             f"{self.where}: GET {self.redactor.url(url)} returned HTTP {status} "
             f"{response.reason_phrase} ({hint})"
         )
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
+import orjson
 
 from glueflake.config import Endpoint, PipelineConfig, Source
+from glueflake.errors import ExtractError
 from glueflake.extract.decode import PageDecoder
 from glueflake.extract.demo import source_base_url
 from glueflake.extract.http import PageFetcher, make_client
@@ -24,7 +26,8 @@ from glueflake.extract.pagination import make_paginator
 from glueflake.extract.progress import EndpointProgress, ExtractProgress
 from glueflake.extract.summary import EntityResult, ExtractSummary
 from glueflake.extract.writer import BatchWriter
-from glueflake.lake.layout import new_run_id
+from glueflake.lake.layout import lease_key, new_run_id, rejects_key
+from glueflake.lake.lease import Lease
 from glueflake.lake.manifest import latest_manifest
 from glueflake.lake.store import ObjectStore, open_lake
 
@@ -35,12 +38,61 @@ class _RunContext:
     run_id: str
     ingest_date: date
     sleep: Callable[[float], None]
+    clock: datetime | None = None
+    """The run's clock for cursor checks (None: a demo source's, else the real one)."""
+    lease_ttl: float = 3600.0
+
+
+def _source_clock(config: PipelineConfig, source: Source) -> datetime:
+    """The run's clock for a source: the demo API's simulated now, or the real one."""
+    if source.is_demo:
+        from glueflake.demo_api import DemoSettings
+
+        settings = DemoSettings(**config.demo.model_dump())
+        return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=settings.now)
+    return datetime.now(UTC)
+
+
+def _handle_rejects(
+    tracker: CursorTracker,
+    endpoint: Endpoint,
+    where: str,
+    url: str,
+    kept: list[bytes],
+) -> None:
+    """Abort on a page's first rejected record, or keep the rejects for the lake."""
+    for reject in tracker.rejects:
+        if endpoint.on_error == "abort":
+            raise ExtractError(
+                f"{where}: record {reject.index + 1} of GET {url}: {reject.reason}; "
+                "on_error: abort, so the run stops (the bookmark is not moved)"
+            )
+        kept.append(
+            orjson.dumps(
+                {
+                    "url": url,
+                    "index": reject.index,
+                    "reason": reject.reason,
+                    "record": reject.line.decode("utf-8", "replace"),
+                }
+            )
+        )
 
 
 def _param_text(value: str | int | float | bool) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _keep_rejects(ctx: _RunContext, result: EntityResult, rejects: list[bytes]) -> None:
+    """Put the run's rejected records (with reasons) into the lake, and count them."""
+    if not rejects:
+        return
+    key = rejects_key(result.source, result.entity, ctx.run_id)
+    ctx.store.put(key, b"\n".join(rejects) + b"\n")
+    result.rejected, result.rejects_key = len(rejects), key
+    result.reject_reason = orjson.loads(rejects[0])["reason"]
 
 
 def _extract_endpoint(
@@ -60,7 +112,9 @@ def _extract_endpoint(
     tracker: CursorTracker | None = None
     if endpoint.incremental is not None:
         bookmark = read_bookmark(ctx.store, source_name, entity)
-        tracker = CursorTracker(endpoint.incremental, endpoint.primary_key, bookmark, where)
+        tracker = CursorTracker(
+            endpoint.incremental, endpoint.primary_key, bookmark, where, clock=ctx.clock
+        )
         result.bookmark_before = tracker.bookmark.value if tracker.bookmark else None
         result.bookmark_after = result.bookmark_before
         params[endpoint.incremental.param] = tracker.start_value
@@ -85,11 +139,15 @@ def _extract_endpoint(
     )
     fetch = PageFetcher(client, source, where=where, decode=decode, sleep=ctx.sleep)
     start = httpx.URL(base_url + endpoint.path).copy_merge_params(params)
+    rejects: list[bytes] = []
     try:
         for page in iter_pages(fetch, paginator, start, window=source.concurrency):
             keep, cursors = None, None
             if tracker is not None:
-                keep, cursors = tracker.filter(page.decoded.fields, page.decoded.lines)
+                keep, cursors = tracker.filter(
+                    page.decoded.fields, page.decoded.lines, page.decoded.content
+                )
+                _handle_rejects(tracker, endpoint, where, fetch.redactor.url(page.url), rejects)
             kept = page.count if keep is None else keep.count(True)
             writer.add_block(page.decoded.ndjson(keep), kept, cursors)
             result.pages += 1
@@ -97,6 +155,7 @@ def _extract_endpoint(
     except BaseException:
         writer.discard()
         raise
+    _keep_rejects(ctx, result, rejects)
     result.page_size_served = paginator.served
 
     unchanged = None
@@ -145,7 +204,9 @@ def run_extract(
 
     Raises:
         ConfigError: `only` names an unknown source or entity.
-        ExtractError: an endpoint failed after retries, or served something unusable.
+        ExtractError: an endpoint failed after retries, or served something unusable,
+            or (``on_error: abort``) a record whose cursor cannot be trusted.
+        LeaseHeld: another extract of the same entity is running.
     """
     started = time.perf_counter()
     selected = config.select(only)
@@ -164,22 +225,30 @@ def run_extract(
     with ExtractProgress(progress) as bars:
         for source_name, entities in by_source.items():
             source = config.sources[source_name]
+            source_ctx = replace(ctx, clock=_source_clock(config, source))
             with (
                 source_base_url(config, source) as base_url,
                 make_client(source, transport, base_url=base_url) as client,
             ):
                 for entity in entities:
-                    summary.results.append(
-                        _extract_endpoint(
-                            ctx,
-                            client,
-                            base_url,
-                            source_name,
-                            source,
-                            entity,
-                            source.endpoints[entity],
-                            bars.endpoint(f"{source_name}.{entity}"),
+                    with Lease(
+                        store,
+                        lease_key(source_name, entity),
+                        what=f"extract {source_name}.{entity}",
+                        ttl=config.lake.lease_ttl,
+                        run_id=ctx.run_id,
+                    ):
+                        summary.results.append(
+                            _extract_endpoint(
+                                source_ctx,
+                                client,
+                                base_url,
+                                source_name,
+                                source,
+                                entity,
+                                source.endpoints[entity],
+                                bars.endpoint(f"{source_name}.{entity}"),
+                            )
                         )
-                    )
     summary.seconds = time.perf_counter() - started
     return summary

@@ -17,8 +17,9 @@ import tenacity
 from glueflake.config import Retries
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-MAX_RETRY_AFTER = 300.0
-"""Longest ``Retry-After`` honoured (seconds); a longer one is waited this long."""
+MAX_RETRY_AFTER = 10.0**9
+"""Bound of a parsed ``Retry-After`` (about 32 years): keeps absurd values finite.
+The policy's own cap is `Retries.max_retry_after` (see `PageFetcher`)."""
 
 
 class RetryableError(Exception):
@@ -50,7 +51,8 @@ def parse_retry_after(value: str | None, now: Callable[[], datetime] | None = No
         now: clock for HTTP dates (default: the real UTC time).
 
     Returns:
-        Non-negative seconds, capped at MAX_RETRY_AFTER; None if absent or unparsable.
+        Non-negative seconds as the server asked (bounded by MAX_RETRY_AFTER only to
+        stay finite); None if absent or unparsable.
     """
     if value is None or not value.strip():
         return None

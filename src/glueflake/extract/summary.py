@@ -27,6 +27,8 @@ class EntityResult:
         bookmark_after: the cursor value stored after the run.
         page_size_served: the API's own page size when it served fewer records a
             page than `page_size` asked (the walk went on; worth setting page_size to it).
+        rejected: records left out because their cursor cannot be trusted (kept, with
+            the reason, at `rejects_key` in the lake; `reject_reason` is the first's).
         seconds: wall time.
     """
 
@@ -41,6 +43,9 @@ class EntityResult:
     bookmark_before: Any = None
     bookmark_after: Any = None
     page_size_served: int | None = None
+    rejected: int = 0
+    rejects_key: str | None = None
+    reject_reason: str | None = None
     seconds: float = 0.0
 
     @property
@@ -70,6 +75,11 @@ class ExtractSummary:
     def records(self) -> int:
         """Records written, all endpoints."""
         return sum(r.records for r in self.results)
+
+    @property
+    def rejected(self) -> int:
+        """Records rejected at extract (an untrusted cursor), all endpoints."""
+        return sum(r.rejected for r in self.results)
 
     @property
     def pages(self) -> int:
@@ -127,6 +137,11 @@ class ExtractSummary:
                 notes.append(
                     f"{r.name}: the API serves {r.page_size_served:,} records a page, fewer "
                     "than page_size asks; all pages were read"
+                )
+            if r.rejected:
+                notes.append(
+                    f"{r.name}: {r.rejected:,} record(s) rejected, kept with the reason in "
+                    f"{r.rejects_key}; first: {r.reject_reason}"
                 )
             if r.bookmark_after is not None:
                 moved = "unchanged" if r.bookmark_after == r.bookmark_before else "advanced"

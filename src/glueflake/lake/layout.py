@@ -4,6 +4,8 @@
 raw/<source>/<entity>/ingest_date=YYYY-MM-DD/<run_id>-<seq>.ndjson.gz   data (immutable)
 raw/<source>/<entity>/_manifests/<run_id>-<seq>.json                     commit markers
 _state/bookmarks/<source>/<entity>.json                                  bookmarks
+_state/leases/<source>/<entity>.json  _state/leases/_run.json            leases (locks)
+_rejects/<source>/<entity>/<run_id>.ndjson                               records rejected at extract
 ```
 """
 
@@ -58,6 +60,18 @@ def manifest_key(source: str, entity: str, run_id: str, seq: int) -> str:
 def bookmark_key(source: str, entity: str) -> str:
     """Key of an entity's bookmark."""
     return f"_state/bookmarks/{source}/{entity}.json"
+
+
+def lease_key(source: str | None = None, entity: str | None = None) -> str:
+    """Key of an entity's extract lease, or (no names) the lease of a whole run."""
+    if source is None or entity is None:
+        return "_state/leases/_run.json"
+    return f"_state/leases/{source}/{entity}.json"
+
+
+def rejects_key(source: str, entity: str, run_id: str) -> str:
+    """Key of the records one extract run rejected for an entity (with their reasons)."""
+    return f"_rejects/{source}/{entity}/{run_id}.ndjson"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from glueflake.errors import LakeError
+
 if TYPE_CHECKING:
     from glueflake.config import PipelineConfig
 
@@ -65,6 +67,10 @@ class ObjectStore(Protocol):
         """A local file holding the object, where the store has one (else None)."""
         ...
 
+    def delete(self, key: str) -> None:
+        """Remove an object (state objects only: leases); a missing key is no error."""
+        ...
+
 
 class LocalStore:
     """A directory as an object store; writes are atomic and write-once by default."""
@@ -84,9 +90,10 @@ class LocalStore:
     def put(self, key: str, data: bytes, *, overwrite: bool = False) -> ObjectInfo:
         """Write to a temporary file, fsync, then link (write-once) or rename it in place."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        tmp = ""
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -98,8 +105,16 @@ class LocalStore:
                     os.link(tmp, path)
                 except FileExistsError:
                     raise ObjectExistsError(f"{self.url}/{key} already exists") from None
+        except ObjectExistsError:
+            raise
+        except OSError as exc:
+            # Disk full, read-only, no permission: one line naming the object.
+            raise LakeError(
+                f"cannot write {self.url}/{key}: {exc.strerror or exc} (nothing of it is "
+                "committed; free the space or fix the folder, then run again)"
+            ) from None
         finally:
-            if os.path.exists(tmp):
+            if tmp and os.path.exists(tmp):
                 os.unlink(tmp)
         return self._info(key, path)
 
@@ -130,6 +145,10 @@ class LocalStore:
     def local_path(self, key: str) -> Path | None:
         """The file itself."""
         return self._path(key)
+
+    def delete(self, key: str) -> None:
+        """Unlink the file (a missing one is fine)."""
+        self._path(key).unlink(missing_ok=True)
 
     @staticmethod
     def _info(key: str, path: Path) -> ObjectInfo:
@@ -224,6 +243,10 @@ class S3Store:
     def local_path(self, key: str) -> Path | None:
         """S3 objects have no local file."""
         return None
+
+    def delete(self, key: str) -> None:
+        """DELETE the object (S3 answers 204 for a missing key too)."""
+        self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
 
 
 def open_store(

@@ -95,12 +95,14 @@ class ChangedFile:
         info: the store's current info.
         recorded_etag: the etag it had when loaded (or committed, if never loaded).
         loaded: whether the ledger has it.
+        reason: how it differs, where more is known than "changed".
     """
 
     file: CommittedFile
     info: ObjectInfo
     recorded_etag: str
     loaded: bool
+    reason: str = ""
 
 
 @dataclass
@@ -177,6 +179,7 @@ def classify(
     now: datetime,
     orphan_grace: timedelta = DEFAULT_ORPHAN_GRACE,
     content_sha256: Callable[[str], str],
+    verify_content: bool = False,
 ) -> EntityPlan:
     """Sort an entity's files into pending, loaded, changed, missing, orphaned, in flight.
 
@@ -190,7 +193,11 @@ def classify(
         now: the current time (aware), for the orphans' grace period.
         orphan_grace: how old an uncommitted file must be to count as an orphan.
         content_sha256: reads a key and returns its SHA-256; called only when an etag
-            differs from the recorded one (a copied lake keeps content, not etags).
+            differs from the recorded one (a copied lake keeps content, not etags), or
+            with `verify_content`.
+        verify_content: hash every file not loaded yet against its manifest, whatever
+            its etag (a manifest is verified, not trusted: a local lake's etag is only
+            mtime and size); a mismatch is a changed file.
 
     Returns:
         The entity's plan.
@@ -203,7 +210,14 @@ def classify(
             continue
         entry = ledger.get(cf.key)
         recorded_etag, recorded_sha = (entry.etag, entry.sha256) if entry else (cf.etag, cf.sha256)
-        sha = current_sha256(info, recorded_etag, recorded_sha, partial(content_sha256, cf.key))
+        if entry is None and verify_content:
+            sha = content_sha256(cf.key)
+            if sha != cf.sha256 and not force:
+                why = "does not hash to its manifest's sha256"
+                plan.changed.append(ChangedFile(cf, info, recorded_etag, loaded=False, reason=why))
+                continue
+        else:
+            sha = current_sha256(info, recorded_etag, recorded_sha, partial(content_sha256, cf.key))
         if force:
             plan.pending.append(PendingFile(cf, info, sha, reload=entry is not None))
         elif sha != recorded_sha:
@@ -297,6 +311,7 @@ def plan_entity(
     force: bool = False,
     now: datetime | None = None,
     orphan_grace: timedelta = DEFAULT_ORPHAN_GRACE,
+    verify_content: bool = False,
 ) -> EntityPlan:
     """List an entity's lake objects once, read its manifests and classify its files.
 
@@ -308,6 +323,7 @@ def plan_entity(
         force: reload files already loaded.
         now: the current time (aware; default now).
         orphan_grace: how old an uncommitted file must be to count as an orphan.
+        verify_content: hash each file not loaded yet against its manifest (`classify`).
 
     Returns:
         The entity's plan (its `ledger` is what `ledger` read).
@@ -324,4 +340,5 @@ def plan_entity(
         now=now or datetime.now(UTC),
         orphan_grace=orphan_grace,
         content_sha256=lambda key: object_sha256(store, key),
+        verify_content=verify_content,
     )

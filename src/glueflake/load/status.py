@@ -33,6 +33,7 @@ class EntityStatus:
         missing_files: committed files absent from the lake.
         last_loaded_at: the latest load time in the ledger.
         orphan_keys: the orphans' keys.
+        in_flight_keys: the keys of the uncommitted files younger than the grace.
     """
 
     source: str
@@ -50,6 +51,7 @@ class EntityStatus:
     missing_files: int = 0
     last_loaded_at: datetime | None = None
     orphan_keys: list[str] = field(default_factory=list)
+    in_flight_keys: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -124,6 +126,16 @@ class StatusReport:
                     parts.append(Text(f"{e.name}: {count:,} file(s) {what}", "yellow"))
             for key in e.orphan_keys:
                 parts.append(Text(f"orphan {e.name}: {key} (no committed manifest)", "yellow"))
+            # Shown at once, not only after the grace: an extract still writing, or one
+            # that died a moment ago (an orphan once the grace has passed).
+            for key in e.in_flight_keys:
+                parts.append(
+                    Text(
+                        f"uncommitted (young) {e.name}: {key} (no manifest yet: an extract "
+                        "still writing, or an orphan once the grace has passed)",
+                        "cyan",
+                    )
+                )
         return Group(*parts)
 
 
@@ -157,6 +169,7 @@ def entity_status(plan: EntityPlan, landing_rows: int | None) -> EntityStatus:
             (e.loaded_at for e in plan.ledger.values() if e.loaded_at), default=None
         ),
         orphan_keys=[o.key for o in plan.orphans],
+        in_flight_keys=[o.key for o in plan.in_flight],
     )
 
 

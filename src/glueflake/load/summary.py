@@ -30,6 +30,7 @@ class EntityLoadResult:
         rows_rejected: rows parsed but not loaded.
         seconds: wall time of this entity's load.
         changed_keys: the changed files' keys.
+        changed_reasons: how a changed file differs, where known (by key).
         missing_keys: committed files absent from the lake.
         files_via_python: files DuckDB's reader could not take whole (read in Python).
         aborted: ``on_error: abort`` met a bad row; nothing of this entity committed.
@@ -48,6 +49,7 @@ class EntityLoadResult:
     rows_rejected: int = 0
     seconds: float = 0.0
     changed_keys: list[str] = field(default_factory=list)
+    changed_reasons: dict[str, str] = field(default_factory=dict)
     missing_keys: list[str] = field(default_factory=list)
     files_via_python: int = 0
     aborted: bool = False
@@ -64,6 +66,7 @@ class EntityLoadResult:
             files_up_to_date=len(plan.loaded),
             files_failed=len(plan.missing),
             changed_keys=[c.file.key for c in plan.changed],
+            changed_reasons={c.file.key: c.reason for c in plan.changed if c.reason},
             missing_keys=[m.key for m in plan.missing],
         )
 
@@ -151,10 +154,10 @@ class LoadSummary:
         notes: list[Text] = []
         for e in self.entities:
             for key in e.changed_keys:
+                why = e.changed_reasons.get(key, "differs from when it was committed or loaded")
                 notes.append(
                     Text(
-                        f"CHANGED {e.name}: {key} differs from when it was committed or "
-                        "loaded; not reloaded (use --force)",
+                        f"CHANGED {e.name}: {key} {why}; not loaded (use --force)",
                         style="yellow",
                     )
                 )

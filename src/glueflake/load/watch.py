@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rich.console import Console
 
 from glueflake.config import PipelineConfig
-from glueflake.errors import LoadError
+from glueflake.errors import LoadError, WarehouseBusy
 from glueflake.load.run import run_load
 from glueflake.load.summary import LoadSummary
 
@@ -27,6 +27,7 @@ class WatchResult:
     files_loaded: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    skipped_polls: int = 0
     interrupted: bool = False
 
 
@@ -54,6 +55,9 @@ def watch_lake(
     Returns:
         Totals over the polls.
 
+    A poll that finds the warehouse locked by another process (``glueflake
+    transform`` building, another load) is skipped with a line saying so.
+
     Raises:
         LoadError: an ``on_error: abort`` entity met a bad row (the watch stops).
     """
@@ -65,7 +69,18 @@ def watch_lake(
     console.print(f"watching the lake every {interval:g}s; Ctrl-C stops")
     try:
         while not stop.is_set():
-            summary = load(cfg, only=only, force=False, progress=False)
+            try:
+                summary = load(cfg, only=only, force=False, progress=False)
+            except WarehouseBusy as exc:
+                # transform (dbt) or another load holds the warehouse: this poll is
+                # skipped, the next one tries again.
+                result.polls += 1
+                result.skipped_polls += 1
+                console.print(f"poll {result.polls} skipped: {exc}; trying again in {interval:g}s")
+                if max_polls is not None and result.polls >= max_polls:
+                    break
+                stop.wait(interval)
+                continue
             result.polls += 1
             result.files_loaded += summary.files_loaded
             result.rows_loaded += summary.rows_loaded
@@ -85,7 +100,9 @@ def watch_lake(
     except KeyboardInterrupt:
         result.interrupted = True
     console.print(
-        f"watch stopped after {result.polls} poll(s): {result.files_loaded} file(s), "
+        f"watch stopped after {result.polls} poll(s)"
+        + (f" ({result.skipped_polls} skipped: warehouse busy)" if result.skipped_polls else "")
+        + f": {result.files_loaded} file(s), "
         f"{result.rows_loaded:,} row(s) loaded, {result.rows_rejected:,} rejected"
     )
     return result

@@ -82,7 +82,9 @@ class DuckDBBackend:
     ) -> EntityLoadResult:
         """The single pass, or the staged path (see `glueflake.load.duckdb.loader`)."""
         assert self.con is not None, "connect() first"
-        return load_entity(self.con, self.cfg, store, plan, on_error, load_id=load_id, bar=bar)
+        return load_entity(
+            self.con, self.cfg, store, plan, on_error, load_id=load_id, bar=bar, force=force
+        )
 
     def status(self, plan: EntityPlan) -> EntityStatus:
         """The shared status, with the landing table's ``count(*)``."""

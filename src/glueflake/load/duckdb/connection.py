@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from glueflake.config import DuckDBWarehouse, PipelineConfig
-from glueflake.errors import LoadError
+from glueflake.errors import LoadError, WarehouseBusy
 
 LEDGER_SCHEMA = "_glueflake"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -71,7 +71,8 @@ def connect(
         settings: DuckDB configuration options for this connection's database.
 
     Raises:
-        LoadError: another process holds the file, or it cannot be opened.
+        WarehouseBusy: another process holds the file (its lock).
+        LoadError: it cannot be opened.
     """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +80,7 @@ def connect(
         return duckdb.connect(str(path), read_only=read_only, config=dict(settings or {}))
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise LoadError(
+            raise WarehouseBusy(
                 f"warehouse {path} is in use by another process (a load or watch?): {exc}"
             ) from None
         raise LoadError(f"cannot open warehouse {path}: {exc}") from None

@@ -8,7 +8,8 @@ writes the landing rows. The statement refuses anything else, so it never loads 
 file differently from the staged path:
 
 - a line that is not a JSON object (malformed, another JSON type, blank) raises
-  (a failed cast or ``error()``);
+  (a failed cast or ``error()``), and so does a record without a usable primary key
+  (see `keys`);
 - each file's line numbers are computed from the manifests' counts (the lines before
   it); a line numbered outside ``1..records`` of its file raises, and the statement's
   row count must equal the files' total, so every file has exactly its manifest's
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from glueflake.load.duckdb.keys import key_problem_sql
 from glueflake.load.duckdb.staging import read_lines
 
 # Lines up to 8 MiB (a 16 MiB read buffer, against 128 MiB for the stage's 64 MiB
@@ -62,6 +64,7 @@ def insert_clean(
     fqn: str,
     files: Sequence[CleanInput],
     loaded_at: datetime,
+    primary_key: str | list[str] | None = None,
 ) -> int:
     """Insert every line of `files` into landing table `fqn`, or refuse.
 
@@ -70,6 +73,8 @@ def insert_clean(
         fqn: the quoted landing table.
         files: the files, in load order.
         loaded_at: the landing rows' ``_loaded_at``.
+        primary_key: the entity's key field(s): a record without a usable key (missing,
+            null, an object or an array) is not clean.
 
     Returns:
         Rows inserted (the sum of the files' records).
@@ -86,14 +91,21 @@ def insert_clean(
     for f in files:
         offsets.append(total)
         total += f.records
+    record = "j"
+    if primary_key is not None:
+        record = (
+            f"case when {key_problem_sql('j', primary_key)} is null then j "
+            "else error('glueflake: primary key') end"
+        )
     try:
         row = con.execute(
             f"insert into {fqn} (record, _file_name, _file_row_number, _file_last_modified, "
             "_run_id, _loaded_at) "
-            f"select {_RECORD}, (?)[fi], {_NUMBER}, (?)[fi], (?)[fi], ?::timestamptz from ("
+            f"select {record}, (?)[fi], {_NUMBER}, (?)[fi], (?)[fi], ?::timestamptz from ("
+            f"select {_RECORD} as j, fi, n from ("
             "select line, fi, g - (?)[fi] as n from ("
             "select line, (file_index + 1)::bigint as fi, row_number() over () as g "
-            f"from {_READ_LINES}))",
+            f"from {_READ_LINES})))",
             [
                 [f.key for f in files],
                 [f.records for f in files],

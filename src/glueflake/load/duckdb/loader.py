@@ -89,8 +89,13 @@ def load_entity(
     *,
     load_id: str,
     bar: Progress | None = None,
+    force: bool = False,
 ) -> EntityLoadResult:
-    """Load one entity's pending files in one transaction (see the module notes)."""
+    """Load one entity's pending files in one transaction (see the module notes).
+
+    A file whose line count is not its manifest's is treated as a changed file:
+    reported, not loaded (``force`` loads it as it is).
+    """
     started = time.perf_counter()
     fqn = landing_table(cfg, plan.source, plan.entity)
     result = EntityLoadResult.from_plan(plan, on_error)
@@ -103,7 +108,7 @@ def load_entity(
     if outcomes is None:
         if bar is not None and task is not None:
             bar.reset(task)
-        outcomes = _load_staged(con, cfg, store, plan, fqn, load_id, result, bar, task)
+        outcomes = _load_staged(con, cfg, store, plan, fqn, load_id, result, bar, task, force=force)
         if outcomes is None:  # aborted
             result.seconds = time.perf_counter() - started
             return result
@@ -159,7 +164,7 @@ def _load_clean(
                         )
                         for p in batch
                     ]
-                    insert_clean(con, fqn, inputs, loaded_at)
+                    insert_clean(con, fqn, inputs, loaded_at, _primary_key(cfg, plan))
                 if bar is not None and task is not None:
                     bar.advance(task, len(batch))  # type: ignore[arg-type]
             failpoint(AFTER_DATA_INSERT)
@@ -205,13 +210,17 @@ def _load_staged(
     result: EntityLoadResult,
     bar: Progress | None,
     task: object,
+    *,
+    force: bool = False,
 ) -> dict[int, FileOutcome] | None:
     """The staged path: stage, find bad rows, decide per file, write; None if aborted."""
     on_error = result.on_error
     create_stage(con)
     try:
-        staged = _stage_pending(con, store, plan.pending, bar, task)
+        staged = _stage_pending(con, store, plan.pending, bar, task, _primary_key(cfg, plan))
         result.files_via_python = sum(s.via_python for s in staged.values())
+        if not force:
+            _drop_miscounted(staged, plan.pending, result)
         rejects = stage_rejects(con, staged)
         outcomes = {fi: _decide(s, rejects[fi], on_error) for fi, s in staged.items()}
         if on_error == "abort":
@@ -230,18 +239,46 @@ def _load_staged(
     return outcomes
 
 
+def _primary_key(cfg: PipelineConfig, plan: EntityPlan) -> str | list[str] | None:
+    """The entity's primary key from the config (None for an entity not configured)."""
+    source = cfg.sources.get(plan.source)
+    endpoint = source.endpoints.get(plan.entity) if source is not None else None
+    return endpoint.primary_key if endpoint is not None else None
+
+
+def _drop_miscounted(
+    staged: dict[int, StagedFile], pending: Sequence[PendingFile], result: EntityLoadResult
+) -> None:
+    """Leave out (as changed) the files whose line count is not their manifest's.
+
+    A file whose gzip stream breaks off is not: its lines before the break load and
+    the break is rejected with its reason (on_error decides), as before.
+    """
+    for fi in sorted(staged):
+        expected, found = pending[fi].file.records, staged[fi].records
+        if found != expected and not staged[fi].broken_tail:
+            del staged[fi]
+            key = pending[fi].file.key
+            result.files_changed += 1
+            result.changed_keys.append(key)
+            result.changed_reasons[key] = (
+                f"holds {found:,} lines where its manifest counts {expected:,}"
+            )
+
+
 def _stage_pending(
     con: duckdb.DuckDBPyConnection,
     store: ObjectStore,
     pending: Sequence[PendingFile],
     bar: Progress | None,
     task: object,
+    primary_key: str | list[str] | None = None,
 ) -> dict[int, StagedFile]:
     staged: dict[int, StagedFile] = {}
     for first, batch in _batches(pending):
         with local_files(store, [p.file.key for p in batch]) as paths:
             inputs = [StageInput(p.file.key, paths[p.file.key], p.file.records) for p in batch]
-            staged.update(stage_files(con, inputs, first_fi=first))
+            staged.update(stage_files(con, inputs, first_fi=first, primary_key=primary_key))
         if bar is not None and task is not None:
             bar.advance(task, len(batch))  # type: ignore[arg-type]
     return staged
@@ -346,10 +383,15 @@ def _write(
 
 @contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Commit on success; roll back on any exception, Ctrl-C included."""
+    """Commit on success; roll back on any exception, Ctrl-C included.
+
+    The commit is inside the guard: a commit that fails (the disk full while DuckDB
+    writes the data out) is rolled back and reported as one `LoadError` line too.
+    """
     con.execute("begin transaction")
     try:
         yield
+        con.execute("commit")
     except BaseException as exc:
         with suppress(duckdb.Error):
             con.execute("rollback")
@@ -358,4 +400,3 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         if isinstance(exc, duckdb.Error):
             raise LoadError(f"loading failed and was rolled back: {exc}") from exc
         raise
-    con.execute("commit")

@@ -22,6 +22,7 @@ import duckdb
 
 from glueflake.load.duckdb.bulk import insert_rows
 from glueflake.load.duckdb.gzip_lines import split_lines
+from glueflake.load.duckdb.keys import key_problem_sql
 from glueflake.load.duckdb.reasons import reject_reason
 from glueflake.load.types import RejectRow
 
@@ -35,7 +36,9 @@ _PY_STAGE = "glueflake_stage_py"
 # anchored regexp; RE2 reads the escapes.)
 _REC = r"case when regexp_matches(line, '^[ \t\r\n]*\{') then try_cast(line as json) end"
 _BLANK = r"(line is null or regexp_matches(line, '^[ \t\r\n]*$'))"
-_STAGE_COLUMNS = "fi, g, rec, case when rec is null and not blank then line end, blank"
+_STAGE_COLUMNS = (
+    "fi, g, rec, case when rec is null and not blank then line end, blank, null::varchar"
+)
 _BAD = "rec is null and not blank"
 _DELIM = "\x01"  # a raw control character: never inside valid JSON text
 _MAX_LINE = 64 << 20
@@ -79,6 +82,8 @@ class StagedFile:
         python_rejects: rejects found while reading in Python (undecodable bytes, a
             broken gzip tail); the stage does not hold these lines.
         via_python: whether the slow path read it.
+        broken_tail: its gzip stream breaks off (the break is a reject of its own, so
+            its line count is not held against its manifest's).
     """
 
     key: str
@@ -87,13 +92,14 @@ class StagedFile:
     bad: int = 0
     python_rejects: list[RejectRow] = field(default_factory=list)
     via_python: bool = False
+    broken_tail: bool = False
 
 
 def create_stage(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create the empty temporary stage tables."""
     con.execute(
         f"create or replace temp table {STAGE} "
-        "(fi integer, g bigint, rec json, line varchar, blank boolean)"
+        "(fi integer, g bigint, rec json, line varchar, blank boolean, reason varchar)"
     )
     con.execute(f"create or replace temp table {_PY_STAGE} (fi integer, g bigint, line varchar)")
 
@@ -105,7 +111,11 @@ def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stage_files(
-    con: duckdb.DuckDBPyConnection, files: Sequence[StageInput], *, first_fi: int = 0
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[StageInput],
+    *,
+    first_fi: int = 0,
+    primary_key: str | list[str] | None = None,
 ) -> dict[int, StagedFile]:
     """Read `files` into the stage, numbering them from `first_fi`.
 
@@ -113,6 +123,8 @@ def stage_files(
         con: the connection, with no transaction open (autocommit).
         files: the files, in load order.
         first_fi: the stage file index of ``files[0]``.
+        primary_key: the entity's key field(s): a record without a usable key is a
+            bad line, with the field named as its reason (see `keys`).
 
     Returns:
         The staged files by stage file index.
@@ -130,7 +142,29 @@ def stage_files(
         slow.append(fi - first_fi)
     for i in sorted(set(slow)):
         _read_python(con, files[i], first_fi + i, staged[first_fi + i])
+    if primary_key is not None:
+        _reject_keyless(con, staged, primary_key)
     return staged
+
+
+def _reject_keyless(
+    con: duckdb.DuckDBPyConnection, staged: dict[int, StagedFile], primary_key: str | list[str]
+) -> None:
+    """Turn the staged records without a usable key into bad lines, with the reason."""
+    problem = key_problem_sql("rec", primary_key)
+    fis = list(staged)
+    con.execute(
+        f"update {STAGE} set line = rec::varchar, reason = {problem}, rec = null "
+        f"where rec is not null and fi in (select unnest(?)) and {problem} is not null",
+        [fis],
+    )
+    rows = con.execute(
+        f"select fi, count(*) from {STAGE} where reason is not null "
+        "and fi in (select unnest(?)) group by fi",
+        [fis],
+    ).fetchall()
+    for fi, count in rows:
+        staged[fi].bad += int(count)
 
 
 def _read_batch(con: duckdb.DuckDBPyConnection, paths: list[Path], fis: list[int]) -> bool:
@@ -190,6 +224,7 @@ def _read_python(
                 RejectRow(number, text, f"byte {exc.start + 1}: invalid UTF-8")
             )
     if decoded.problem is not None:
+        out.broken_tail = True
         out.python_rejects.append(
             RejectRow(
                 len(decoded.lines) + 1,
@@ -223,14 +258,15 @@ def stage_rejects(
     wanted = [fi for fi, s in staged.items() if s.bad > len(s.python_rejects)]
     if wanted:
         rows = con.execute(
-            f"select fi, g, line, case when json_valid(line) then json_type(line) end "
+            f"select fi, g, line, case when reason is null and json_valid(line) "
+            f"then json_type(line) end, reason "
             f"from {STAGE} where {_BAD} and fi in (select unnest(?)) "
             "order by fi, g",
             [wanted],
         ).fetchall()
-        for fi, g, line, json_type in rows:
+        for fi, g, line, json_type, reason in rows:
             number = g - staged[fi].row_offset
-            out[fi].append(RejectRow(number, line, reject_reason(line, json_type)))
+            out[fi].append(RejectRow(number, line, reason or reject_reason(line, json_type)))
     for rejects in out.values():
         rejects.sort(key=lambda r: r.line)
     return out
