@@ -6,7 +6,7 @@ Every option can also be set by an environment variable (shown in `--help`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -330,6 +330,40 @@ def diagrams_command(
     out.print(
         _call(lambda: generate_diagrams(_config(config), out_dir=out_dir, manifest_path=manifest))
     )
+
+
+@app.command("docs")
+def docs_command(
+    config: ConfigOpt = Path("pipeline.yml"),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", envvar="GLUEFLAKE_DOCS_DIR", help="Folder (default: .glueflake/docs)."
+        ),
+    ] = None,
+    target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", envvar="GLUEFLAKE_DOCS_SERVE", help="Serve on 127.0.0.1.")
+    ] = False,
+    port: Annotated[int, typer.Option(envvar="GLUEFLAKE_DOCS_PORT", min=0, max=65535)] = 8080,
+) -> None:
+    """Write the dbt docs site and report.html (the pipeline's state); --serve shows them."""
+    from glueflake.report import build_docs, docs_server, server_url
+
+    site = _call(lambda: build_docs(_config(config), out_dir, target=target))
+    out.print(site, highlight=False)
+    if not serve:
+        return
+    with _user_errors():
+        try:
+            server = docs_server(site.out_dir, port=port)
+        except OSError as exc:
+            raise UserError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
+    with server:
+        out.print(f"serving {server_url(server, 'report.html')} and {server_url(server)}")
+        out.print("Ctrl-C stops", highlight=False)
+        with suppress(KeyboardInterrupt):
+            server.serve_forever()
 
 
 @app.command("deploy-aws")
