@@ -45,8 +45,17 @@ def docs_url(unique_id: str, resource_type: str | None = None, *, index: str = "
     return f"{index}#!/{kind}/{unique_id}"
 
 
-def read_dbt_run(path: Path, *, index: str = "index.html") -> DbtRun | None:
-    """The nodes of a ``run_results.json``, failures first; None if there is none."""
+def read_dbt_run(
+    path: Path, *, names: Mapping[str, str] | None = None, index: str = "index.html"
+) -> DbtRun | None:
+    """The nodes of a ``run_results.json``, failures first; None if there is none.
+
+    Args:
+        path: the file.
+        names: node names by unique id (from the manifest); a test's id ends in a hash.
+        index: the dbt docs page, relative to the report.
+    """
+    names = names or {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -70,7 +79,7 @@ def read_dbt_run(path: Path, *, index: str = "index.html") -> DbtRun | None:
             DbtNode(
                 unique_id=uid,
                 resource_type=parts[0],
-                name=parts[-1] if len(parts) > 2 else uid,
+                name=names.get(uid) or (parts[2] if len(parts) > 2 else uid),
                 status=str(r.get("status") or "").lower(),
                 seconds=float(r.get("execution_time") or 0.0),
                 message=str(r["message"]) if r.get("message") else None,
@@ -272,7 +281,12 @@ def gather_report(
             f"row counts per model are read from DuckDB warehouses only "
             f"({cfg.warehouse.type} here): the lake and ledger figures come from its status"
         )
-    report.dbt = read_dbt_run(target_path / RUN_RESULTS, index=index)
+    names = {
+        str(uid): str(node.get("name") or uid)
+        for key in ("nodes", "unit_tests")
+        for uid, node in dict(manifest.get(key) or {}).items()
+    }
+    report.dbt = read_dbt_run(target_path / RUN_RESULTS, names=names, index=index)
     if report.dbt is None:
         report.notes.append(f"no dbt results in {target_path} yet: run `glueflake transform`")
     from_files, problems = read_run_files(runs_dir or cfg.resolve_path(RUNS_DIR))

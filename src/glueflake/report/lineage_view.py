@@ -15,6 +15,8 @@ from glueflake.diagrams.render import dot_path, render_dot
 from glueflake.report.model import Lineage, ModelCount
 
 _PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.DOTALL)
+# The root element's fixed size (points): dropped so the page scales it by its viewBox.
+_SIZE = re.compile(r'(<svg\b[^>]*?)\s(?:width|height)="[^"]*"([^>]*?)\s(?:width|height)="[^"]*"')
 
 
 def counted_graph(graph: LineageGraph, counts: Mapping[str, ModelCount]) -> LineageGraph:
@@ -39,7 +41,7 @@ def lineage_svg(graph: LineageGraph, counts: Mapping[str, ModelCount], title: st
     with tempfile.TemporaryDirectory(prefix="glueflake-lineage-") as tmp:
         path = render_dot(dot, Path(tmp) / "lineage.svg", fmt="svg")
         svg = path.read_text(encoding="utf-8")
-    return _PROLOGUE.sub("", svg, count=1)
+    return _SIZE.sub(r"\1\2", _PROLOGUE.sub("", svg, count=1), count=1)
 
 
 def lineage_view(

@@ -203,6 +203,20 @@ class DbtRun:
         """The nodes that errored or failed."""
         return [n for n in self.nodes if n.failed]
 
+    @property
+    def headline_nodes(self) -> list[DbtNode]:
+        """Failures and warnings first, then every node that is not a passing test."""
+        return [n for n in self.nodes if not _passing_test(n)]
+
+    @property
+    def passing_tests(self) -> list[DbtNode]:
+        """Tests (data and unit) that passed."""
+        return [n for n in self.nodes if _passing_test(n)]
+
+
+def _passing_test(node: DbtNode) -> bool:
+    return node.resource_type in ("test", "unit_test") and node.status == "pass"
+
 
 @dataclass(frozen=True)
 class Lineage:

@@ -28,6 +28,15 @@ INDEX = "index.html"
 REPORT = "report.html"
 RUNBOOK = "runbook"
 _MD_LINK = re.compile(r'href="(?![a-z]+:|#|/)([^"#]+)\.md(#[^"]*)?"')
+# Two spots of dbt-docs' page that make the browser fetch a URL that does not exist:
+# the favicon link keeps a build-time placeholder, and the menu icons' SVG <use>
+# carries "{{ getIcon(...) }}" in xlink:href, which the browser loads before Angular
+# fills it in. Fixed in our copy: no favicon, and Angular sets `href` once it has the
+# value (SVG 2 reads href on <use>).
+OFFLINE_FIXES = (
+    ("href=\"${require('./assets/favicons/favicon.ico')}\"", 'href="data:,"'),
+    ('xlink:href="{{ getIcon(', 'ng-attr-href="{{ getIcon('),
+)
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
@@ -99,6 +108,13 @@ def render_runbooks(docs_dir: Path, out_dir: Path) -> tuple[Path, ...]:
     return tuple(written)
 
 
+def offline_docs_page(page: str) -> str:
+    """The static docs page of dbt with the spots that fetch a missing URL fixed."""
+    for old, new in OFFLINE_FIXES:
+        page = page.replace(old, new)
+    return page
+
+
 def _dbt_docs(cfg: PipelineConfig, target: str | None, out_dir: Path) -> dict[str, object]:
     """Run ``dbt docs generate --static`` in a scratch target folder; copy the site out.
 
@@ -117,7 +133,8 @@ def _dbt_docs(cfg: PipelineConfig, target: str | None, out_dir: Path) -> dict[st
             folder = docs_generate(scratch, empty_catalog=empty)
         except DbtFailure as exc:
             raise DocsError(str(exc)) from None
-        shutil.copyfile(folder / "static_index.html", out_dir / INDEX)
+        page = (folder / "static_index.html").read_text(encoding="utf-8")
+        (out_dir / INDEX).write_text(offline_docs_page(page), encoding="utf-8")
         for name in ("manifest.json", "catalog.json"):
             if (folder / name).is_file():
                 shutil.copyfile(folder / name, out_dir / name)
