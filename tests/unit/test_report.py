@@ -85,6 +85,7 @@ def test_a_run_is_pieced_together_from_manifests_ledger_and_dbt_results() -> Non
     ledger = [
         LedgerFile(LOAD, RUN, "LOADED", 500, 0, T0 + timedelta(seconds=4)),
         LedgerFile(LOAD, RUN, "PARTIALLY_LOADED", 498, 2, T0 + timedelta(seconds=5)),
+        LedgerFile(LOAD, RUN, "LOAD_FAILED", 0, 7, T0 + timedelta(seconds=5)),
     ]
     runs = reconstruct_runs(commits, ledger, _dbt(end=T0 + timedelta(seconds=20)))
     assert len(runs) == 1
@@ -96,8 +97,10 @@ def test_a_run_is_pieced_together_from_manifests_ledger_and_dbt_results() -> Non
         ("transform", 12.0),
     ]
     assert "1,050 records, 2 entities" in run.stages[0].detail
-    # A partially loaded file fails the load stage, and so the run.
-    assert not run.stages[1].ok and "2 rejected" in run.stages[1].detail
+    # A file that did not load fails the load stage, and so the run; a partly loaded
+    # one (on_error: continue) only counts its rejects.
+    assert not run.stages[1].ok
+    assert "9 rejected, 1 files failed or skipped" in run.stages[1].detail
     assert not run.ok
     assert run.seconds == 20.0
 

@@ -25,7 +25,9 @@ from typing import Any
 from glueflake.report.model import DbtRun, RunRecord, Stage
 
 _RUN_ID = re.compile(r"^(\d{8}T\d{6})\.(\d{3})Z")
-FAILED_FILE_STATUSES = frozenset({"LOAD_FAILED", "PARTIALLY_LOADED"})
+# A partly loaded file is on_error: continue doing its job (its bad rows are in the
+# rejects, counted in the stage's line); a file failed or skipped whole fails it.
+FAILED_FILE_STATUSES = frozenset({"LOAD_FAILED", "SKIPPED"})
 
 
 def run_id_time(run_id: str) -> datetime | None:
@@ -97,7 +99,7 @@ def _load_stages(files: Iterable[LedgerFile]) -> tuple[dict[str, Stage], dict[st
         if rejected:
             detail += f", {rejected:,} rejected"
         if failed:
-            detail += f", {failed:,} files failed or partial"
+            detail += f", {failed:,} files failed or skipped"
         stages[load_id] = Stage(
             "load", start, max(0.0, (end - start).total_seconds()), ok=not failed, detail=detail
         )
