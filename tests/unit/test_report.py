@@ -100,7 +100,7 @@ def test_a_run_is_pieced_together_from_manifests_ledger_and_dbt_results() -> Non
     # A file that did not load fails the load stage, and so the run; a partly loaded
     # one (on_error: continue) only counts its rejects.
     assert not run.stages[1].ok
-    assert "9 rejected, 1 files failed or skipped" in run.stages[1].detail
+    assert "9 rejected, 1 file failed or skipped" in run.stages[1].detail
     assert not run.ok
     assert run.seconds == 20.0
 

@@ -16,7 +16,7 @@ from glueflake.report.model import Report, RunRecord
 STAGE_COLOURS = {"extract": "#2471A3", "load": "#A87B00", "transform": "#1B7A43"}
 OTHER_COLOUR = "#707070"
 FAILED_COLOUR = "#C0392B"
-CHART_WIDTH = 720
+CHART_WIDTH = 960
 LABEL_WIDTH = 190
 ROW_HEIGHT = 26
 
@@ -83,7 +83,7 @@ def _number(value: int | None) -> str:
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else "never"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "never"
 
 
 def _hours(value: float | None) -> str:

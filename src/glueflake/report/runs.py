@@ -65,6 +65,12 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _plural(n: int, noun: str) -> str:
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n:,} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+
+
 def _extract_stages(commits: Iterable[ExtractCommit]) -> dict[str, Stage]:
     by_run: dict[str, list[ExtractCommit]] = {}
     for c in commits:
@@ -79,7 +85,7 @@ def _extract_stages(commits: Iterable[ExtractCommit]) -> dict[str, Stage]:
             "extract",
             start,
             max(0.0, (end - start).total_seconds()),
-            detail=f"{records:,} records, {entities} entit{'y' if entities == 1 else 'ies'}",
+            detail=f"{_plural(records, 'record')}, {_plural(entities, 'entity')}",
         )
     return stages
 
@@ -95,11 +101,12 @@ def _load_stages(files: Iterable[LedgerFile]) -> tuple[dict[str, Stage], dict[st
         start = run_id_time(load_id) or end
         failed = sum(1 for f in group if f.status in FAILED_FILE_STATUSES)
         rejected = sum(f.rows_rejected for f in group)
-        detail = f"{len(group):,} files, {sum(f.rows_loaded for f in group):,} rows"
+        loaded = sum(f.rows_loaded for f in group)
+        detail = f"{_plural(len(group), 'file')}, {_plural(loaded, 'row')}"
         if rejected:
             detail += f", {rejected:,} rejected"
         if failed:
-            detail += f", {failed:,} files failed or skipped"
+            detail += f", {_plural(failed, 'file')} failed or skipped"
         stages[load_id] = Stage(
             "load", start, max(0.0, (end - start).total_seconds()), ok=not failed, detail=detail
         )
