@@ -315,3 +315,20 @@ def test_the_dbt_docs_render_in_chromium(docs: Docs, browser: Any, where: str) -
     assert visit.errors == []
     assert visit.outside == []
     page.close()
+
+
+def test_docs_before_the_first_run_leave_the_warehouse_uncreated(tmp_path: Path) -> None:
+    """Before the fix, dbt-duckdb created an empty warehouse file to compile the docs."""
+    config = tmp_path / "pipeline.yml"
+    config.write_text(yaml.safe_dump(pipeline_config(tmp_path), sort_keys=False))
+    done = _glueflake("docs", "-c", str(config), cwd=tmp_path)
+    assert not (tmp_path / "warehouse.duckdb").exists()
+    out = tmp_path / ".glueflake" / "docs"
+    assert (out / "index.html").is_file()
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "No runs yet" in report and "No dbt results yet" in report
+    parser = _EntityTable()
+    parser.feed(report)
+    assert set(parser.rows) == set(ENTITY_NAMES)
+    assert all(row["landing_rows"] == "-" for row in parser.rows.values())
+    assert "no dbt results" in done.stdout

@@ -128,7 +128,10 @@ def _dbt_docs(cfg: PipelineConfig, target: str | None, out_dir: Path) -> dict[st
     warehouse = cfg.warehouse
     empty = isinstance(warehouse, DuckDBWarehouse) and not cfg.resolve_path(warehouse.path).exists()
     with tempfile.TemporaryDirectory(prefix="glueflake-docs-") as tmp:
-        scratch = settings.model_copy(update={"target_path": Path(tmp)})
+        update: dict[str, object] = {"target_path": Path(tmp)}
+        if empty:  # dbt-duckdb would create the warehouse file just to compile
+            update["duckdb_path"] = Path(tmp) / "no_warehouse_yet.duckdb"
+        scratch = settings.model_copy(update=update)
         try:
             folder = docs_generate(scratch, empty_catalog=empty)
         except DbtFailure as exc:
