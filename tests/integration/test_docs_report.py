@@ -294,6 +294,12 @@ def test_the_report_renders_in_chromium(docs: Docs, browser: Any, where: str) ->
     assert page.locator("#lineage .lineage svg, #lineage .lineage img").count() == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"report-{where}.png"), full_page=True)
+    # A box of the lineage opens its model in the dbt docs (when Graphviz drew it).
+    node = page.locator("#lineage svg g.node", has_text="fct_orders").first
+    if shutil.which("dot"):
+        node.click()
+        page.wait_for_url("**/index.html#!/model/model.glueflake.fct_orders")
+        page.get_by_text("One row per order with its totals").first.wait_for(timeout=15_000)
     assert visit.errors == []
     assert visit.outside == []
     page.close()
