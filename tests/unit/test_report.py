@@ -370,3 +370,78 @@ def test_the_server_listens_on_loopback_only(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- the lineage picture --------------------------------------------------------------
+
+_GRAPH_MANIFEST = {
+    "metadata": {"project_name": "p"},
+    "sources": {
+        "source.p.landing.shop__orders": {
+            "unique_id": "source.p.landing.shop__orders",
+            "resource_type": "source",
+            "package_name": "p",
+            "source_name": "landing",
+            "name": "shop__orders",
+        }
+    },
+    "nodes": {
+        "model.p.raw_shop__orders": {
+            "unique_id": "model.p.raw_shop__orders",
+            "resource_type": "model",
+            "package_name": "p",
+            "name": "raw_shop__orders",
+            "fqn": ["p", "raw", "raw_shop__orders"],
+            "depends_on": {"nodes": ["source.p.landing.shop__orders"]},
+        }
+    },
+}
+
+
+def _counts() -> dict[str, ModelCount]:
+    return {
+        "source.p.landing.shop__orders": ModelCount(
+            "source.p.landing.shop__orders", "landing.shop__orders", "source", 1234, "i#s"
+        ),
+        "model.p.raw_shop__orders": ModelCount(
+            "model.p.raw_shop__orders", "raw_shop__orders", "raw", None, "i#m"
+        ),
+    }
+
+
+def test_the_lineage_carries_row_counts_and_scales_with_the_page() -> None:
+    from glueflake.diagrams.lineage import lineage_graph
+    from glueflake.diagrams.render import dot_path
+    from glueflake.report.lineage_view import counted_graph, lineage_view
+
+    graph = lineage_graph(_GRAPH_MANIFEST, package="p")
+    labels = {n.unique_id: n.label for n in counted_graph(graph, _counts()).nodes}
+    assert labels["source.p.landing.shop__orders"] == "landing.shop__orders\n1,234 rows"
+    assert labels["model.p.raw_shop__orders"] == "raw_shop__orders"  # not counted
+    if dot_path() is None:
+        pytest.skip("Graphviz's dot is not installed (Debian: apt-get install graphviz)")
+    lineage, note = lineage_view(graph, _counts(), title="t")
+    assert note is None and lineage.svg is not None
+    assert lineage.svg.startswith("<svg") and "1,234 rows" in lineage.svg
+    root = lineage.svg[: lineage.svg.index(">")]
+    assert "viewBox" in root and "width=" not in root and "height=" not in root
+    assert lineage.links["model.p.raw_shop__orders"] == "i#m"
+
+
+def test_without_dot_the_lineage_is_the_committed_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glueflake.diagrams.lineage import lineage_graph
+    from glueflake.report import lineage_view as view
+
+    monkeypatch.setattr(view, "dot_path", lambda: None)
+    graph = lineage_graph(_GRAPH_MANIFEST, package="p")
+    png = tmp_path / "lineage.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    lineage, note = view.lineage_view(graph, _counts(), title="t", fallback_png=png)
+    assert lineage.svg is None
+    assert lineage.png_data_uri == "data:image/png;base64,iVBORw0KGgpmYWtl"
+    assert note is not None and "dot" in note
+    lineage, note = view.lineage_view(graph, _counts(), title="t", fallback_png=tmp_path / "no")
+    assert lineage.png_data_uri is None
+    assert note is not None and "no diagrams/lineage.png to show" in note

@@ -64,8 +64,8 @@ def lineage_view(
         except DiagramError as exc:
             note = f"lineage drawn without row counts: {exc}"
     else:
-        note = "Graphviz's `dot` is not installed: the lineage is the committed picture"
+        note = "Graphviz's `dot` is not installed, so the lineage carries no row counts"
     if fallback_png is not None and fallback_png.is_file():
         data = base64.b64encode(fallback_png.read_bytes()).decode("ascii")
         return Lineage(png_data_uri=f"data:image/png;base64,{data}", links=links), note
-    return Lineage(links=links), (note or "") + " (and no diagrams/lineage.png was found)"
+    return Lineage(links=links), f"{note}; there is no diagrams/lineage.png to show instead"
