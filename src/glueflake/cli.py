@@ -341,11 +341,18 @@ def docs_command(
             "--out", envvar="GLUEFLAKE_DOCS_DIR", help="Folder (default: .glueflake/docs)."
         ),
     ] = None,
-    target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
+    target: Annotated[
+        str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET", help="dbt profile target.")
+    ] = None,
     serve: Annotated[
         bool, typer.Option("--serve", envvar="GLUEFLAKE_DOCS_SERVE", help="Serve on 127.0.0.1.")
     ] = False,
-    port: Annotated[int, typer.Option(envvar="GLUEFLAKE_DOCS_PORT", min=0, max=65535)] = 8080,
+    port: Annotated[
+        int,
+        typer.Option(
+            envvar="GLUEFLAKE_DOCS_PORT", min=0, max=65535, help="--serve's port (0: any free)."
+        ),
+    ] = 8080,
 ) -> None:
     """Write the dbt docs site and report.html (the pipeline's state); --serve shows them."""
     from glueflake.report import build_docs, docs_server, server_url
