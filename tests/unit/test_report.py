@@ -158,6 +158,52 @@ def test_a_run_file_with_a_list_of_stages() -> None:
     assert not run.stages[1].ok and run.stages[1].detail == "abort at line 3"
 
 
+def test_a_glueflake_run_document_gives_its_stages_and_their_figures() -> None:
+    doc = {
+        "kind": "glueflake.run",
+        "version": 1,
+        "run_id": RUN,
+        "started_at": T0.isoformat(),
+        "finished_at": (T0 + timedelta(seconds=30)).isoformat(),
+        "ok": True,
+        "error": None,
+        "seconds": {"extract": 2.0, "load": 1.0, "transform": 20.0},
+        "extract": {"totals": {"records": 1600, "files": 4}},
+        "load": {"totals": {"files_loaded": 4, "rows_loaded": 1598, "rows_rejected": 2}},
+        "build": {"failed_nodes": [], "nodes": [{}, {}, {}]},
+    }
+    run = parse_run_file(doc, "x")
+    assert run is not None and run.ok and run.run_id == RUN
+    assert [(s.name, s.seconds, s.detail) for s in run.stages] == [
+        ("extract", 2.0, "1,600 records"),
+        ("load", 1.0, "4 files, 1,598 rows, 2 rejected"),
+        ("transform", 20.0, "dbt build: 3 nodes"),
+    ]
+    assert run.stages[2].start == T0 + timedelta(seconds=3)
+
+
+def test_a_run_that_failed_before_any_stage_is_one_failed_stage(tmp_path: Path) -> None:
+    doc = {
+        "kind": "glueflake.run",
+        "run_id": RUN,
+        "started_at": T0.isoformat(),
+        "finished_at": (T0 + timedelta(seconds=4)).isoformat(),
+        "ok": False,
+        "error": "shop.orders: HTTP 503 after 5 attempts",
+        "seconds": {},
+    }
+    run = parse_run_file(doc, "x")
+    assert run is not None and not run.ok
+    assert [(s.name, s.seconds, s.detail) for s in run.stages] == [
+        ("run", 4.0, "shop.orders: HTTP 503 after 5 attempts")
+    ]
+    # Other documents kept beside the runs are not runs, and not problems either.
+    (tmp_path / "notes.json").write_text(json.dumps({"kind": "glueflake.status"}))
+    (tmp_path / f"{RUN}.json").write_text(json.dumps(doc))
+    runs, problems = read_run_files(tmp_path)
+    assert [r.run_id for r in runs] == [RUN] and problems == []
+
+
 # --- rejects, freshness, dbt results ------------------------------------------------------
 
 

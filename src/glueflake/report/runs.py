@@ -208,40 +208,79 @@ def _stage_items(raw: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _totals(data: Mapping[str, Any], stage: str) -> Mapping[str, Any]:
+    part = data.get(stage)
+    totals = part.get("totals") if isinstance(part, Mapping) else None
+    return totals if isinstance(totals, Mapping) else {}
+
+
+def _run_file_detail(data: Mapping[str, Any], stage: str) -> str:
+    """A stage's line from a ``glueflake run`` document's own sections, where present."""
+    totals = _totals(data, stage)
+    if stage == "extract" and "records" in totals:
+        return _plural(int(totals["records"]), "record")
+    if stage == "load" and "rows_loaded" in totals:
+        text = (
+            f"{_plural(int(totals.get('files_loaded', 0)), 'file')}, "
+            f"{_plural(int(totals['rows_loaded']), 'row')}"
+        )
+        rejected = int(totals.get("rows_rejected") or 0)
+        return text + (f", {rejected:,} rejected" if rejected else "")
+    build = data.get("build")
+    if stage == "transform" and isinstance(build, Mapping):
+        failed = len(build.get("failed_nodes") or ())
+        nodes = len(build.get("nodes") or ())
+        return f"dbt build: {_plural(nodes, 'node')}" + (f", {failed:,} failed" if failed else "")
+    return ""
+
+
 def parse_run_file(data: Mapping[str, Any], fallback_id: str) -> RunRecord | None:
-    """A run from a run file's JSON; None when it holds no stage at all."""
+    """A run from a run file's JSON; None when it is not a run or holds nothing to draw.
+
+    Stages come from ``stages`` (a list of objects, or name -> seconds or object) or,
+    as ``glueflake run`` writes them, from ``seconds`` (name -> seconds, in order). A
+    run that failed before any stage finished is one failed stage carrying its error.
+    """
+    if data.get("kind", "glueflake.run") != "glueflake.run":
+        return None
     run_id = str(data.get("run_id") or fallback_id)
     started = (
         _parse_time(data.get("started_at"))
         or _parse_time(data.get("started"))
         or run_id_time(run_id)
     )
+    error = str(data.get("error") or "")
     stages: list[Stage] = []
     cursor = started
-    for item in _stage_items(data.get("stages")):
+    for item in _stage_items(data.get("stages") or data.get("seconds")):
         seconds = _number(
             item.get("seconds", item.get("elapsed", item.get("duration_seconds", 0.0)))
         )
         start = _parse_time(item.get("started_at")) or cursor
         if start is None:
             continue
-        detail = item.get("detail") or item.get("error") or item.get("message") or ""
+        name = str(item.get("name") or item.get("stage") or "stage")
+        detail = item.get("detail") or item.get("error") or item.get("message")
         stages.append(
             Stage(
-                str(item.get("name") or item.get("stage") or "stage"),
+                name,
                 start,
                 seconds,
                 ok=_stage_ok(item),
-                detail=str(detail),
+                detail=str(detail or _run_file_detail(data, name)),
             )
         )
         cursor = start + timedelta(seconds=seconds)
+    if not stages and started is not None and (data.get("ok") is False or error):
+        finished = _parse_time(data.get("finished_at")) or started
+        seconds = max(0.0, (finished - started).total_seconds())
+        stages.append(Stage("run", started, seconds, ok=False, detail=error or "failed"))
     if not stages:
         return None
-    overall_ok = data.get("ok")
-    if overall_ok is False and all(s.ok for s in stages):
+    if data.get("ok") is False and all(s.ok for s in stages):
         last = stages[-1]
-        stages[-1] = Stage(last.name, last.start, last.seconds, False, last.detail or "failed")
+        detail = "; ".join(x for x in (last.detail, error or "failed") if x)
+        stages[-1] = Stage(last.name, last.start, last.seconds, False, detail)
     return RunRecord(run_id, started or stages[0].start, stages, origin="run file")
 
 
@@ -257,6 +296,8 @@ def read_run_files(folder: Path) -> tuple[list[RunRecord], list[str]]:
         except (OSError, ValueError) as exc:
             problems.append(f"{path}: not readable as JSON ({exc})")
             continue
+        if isinstance(data, Mapping) and data.get("kind", "glueflake.run") != "glueflake.run":
+            continue  # another document kept beside the runs
         run = parse_run_file(data, path.stem) if isinstance(data, Mapping) else None
         if run is None:
             problems.append(f"{path}: no stages in it")
