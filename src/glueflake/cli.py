@@ -1,6 +1,10 @@
 """The `glueflake` command: thin commands, each parsing options and calling one function.
 
-Every option can also be set by an environment variable (shown in `--help`).
+Every option can also be set by an environment variable (shown in `--help`). An
+option that overrides a config value reads that value's own variable (``--demo-day``
+reads ``GLUEFLAKE__DEMO__DAY``, ``--target`` ``GLUEFLAKE__DBT__TARGET``), so one
+variable sets both; the others read ``GLUEFLAKE_<OPTION>``. Precedence: the flag, then
+the variable, then the config file, then the default.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ DemoDayOpt = Annotated[
     int | None,
     typer.Option(
         "--demo-day",
-        envvar="GLUEFLAKE_DEMO_DAY",
+        envvar="GLUEFLAKE__DEMO__DAY",
         min=0,
         help="Simulated day of the demo API (default: days since 2026-01-01).",
     ),
@@ -45,7 +49,7 @@ DemoHourOpt = Annotated[
     int | None,
     typer.Option(
         "--demo-hour",
-        envvar="GLUEFLAKE_DEMO_HOUR",
+        envvar="GLUEFLAKE__DEMO__HOUR",
         min=1,
         max=24,
         help="Hours of the demo API's simulated day that have passed, 1-24: it serves the "
@@ -62,6 +66,10 @@ ForceOpt = Annotated[
 ProgressOpt = Annotated[
     bool,
     typer.Option("--progress/--no-progress", envvar="GLUEFLAKE_PROGRESS", help="Progress bars."),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(envvar="GLUEFLAKE__DBT__TARGET", help="dbt profile target (default: dbt.target)."),
 ]
 
 
@@ -202,7 +210,7 @@ def status(config: ConfigOpt = Path("pipeline.yml")) -> None:
 @app.command()
 def transform(
     config: ConfigOpt = Path("pipeline.yml"),
-    target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
+    target: TargetOpt = None,
     select: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_SELECT")] = None,
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", envvar="GLUEFLAKE_DBT_FULL_REFRESH")
@@ -229,7 +237,7 @@ def run(
     config: ConfigOpt = Path("pipeline.yml"),
     demo_day: DemoDayOpt = None,
     demo_hour: DemoHourOpt = None,
-    target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
+    target: TargetOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Extract, load and transform in order, then print one table of the whole run."""
@@ -380,7 +388,7 @@ def deploy_aws_command(
         str, typer.Option(envvar="GLUEFLAKE_AWS_STACK", help="CloudFormation stack name.")
     ] = "glueflake",
     region: Annotated[
-        str | None, typer.Option(envvar="GLUEFLAKE_AWS_REGION", help="Default: lake.region.")
+        str | None, typer.Option(envvar="GLUEFLAKE__LAKE__REGION", help="Default: lake.region.")
     ] = None,
     endpoint_url: Annotated[
         str | None,

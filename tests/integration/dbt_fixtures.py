@@ -1,12 +1,9 @@
 """Fixtures for the pipeline and dbt integration tests.
 
-``write_pipeline_config`` writes a pipeline config into a temporary folder: both
-demo sources (REST Countries and the shop) over real HTTP from the bundled demo API,
-a local lake and a DuckDB warehouse in that folder, and the repo's dbt project with
-dbt's ``target/`` and ``logs/`` in that folder too, so parallel test workers never
-share them. ``for_day`` moves such a config to another simulated day, as
-``glueflake run --demo-day`` does. The rest reads what a run left behind: the
-records its manifests commit, and the warehouse (read-only).
+The pipeline config itself is conftest's ``demo_config``. ``for_day`` moves such a
+config to another simulated day, as ``glueflake run --demo-day`` does. The rest reads
+what a run left behind: the records its manifests commit, and the warehouse
+(read-only).
 
 ``SyntheticShop`` is a small deterministic generator of records shaped like the demo
 API's, for tests that write lake files by hand (the Snowflake dbt test).
@@ -21,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from glueflake.config import PipelineConfig
 from glueflake.lake import ObjectStore, list_manifests
@@ -32,80 +28,6 @@ PRIMARY_KEYS = {"countries": "cca3", "customers": "id", "orders": "id"}
 
 
 # --- a pipeline over the demo API, in a temporary folder -----------------------------
-
-
-def pipeline_config(
-    root: Path,
-    *,
-    seed: int = 42,
-    scale: int = 1_500,
-    day: int = 10,
-    orders_file_max_records: int = 500,
-) -> dict[str, Any]:
-    """A pipeline config (as YAML data) whose lake, warehouse and dbt output are in ``root``.
-
-    The sources mirror the repo's ``pipeline.yml``; orders are split into files of
-    ``orders_file_max_records`` so a run commits several files.
-    """
-    incremental = {"cursor_field": "updated_at", "param": "updated_since"}
-    return {
-        "version": 1,
-        "lake": {"url": str(root / "lake")},
-        "warehouse": {"type": "duckdb", "path": str(root / "warehouse.duckdb")},
-        "demo": {"seed": seed, "scale": scale, "day": day},
-        "dbt": {
-            "project_dir": str(PROJECT_DIR),
-            "profiles_dir": str(PROJECT_DIR),
-            "target": "dev",
-            "target_path": str(root / "dbt_target"),
-            "log_path": str(root / "dbt_logs"),
-        },
-        "sources": {
-            "restcountries": {
-                "base_url": "demo",
-                "endpoints": {
-                    "countries": {
-                        "path": "/v3.1/all",
-                        "primary_key": "cca3",
-                        "write_disposition": "replace",
-                    }
-                },
-            },
-            "shop": {
-                "base_url": "demo",
-                "auth": {
-                    "type": "api_key",
-                    "name": "X-API-Key",
-                    "key": "${GLUEFLAKE_SHOP_API_KEY}",
-                },
-                "endpoints": {
-                    "customers": {
-                        "path": "/api/customers",
-                        "records": "data",
-                        "primary_key": "id",
-                        "pagination": {"type": "cursor", "page_size": 100},
-                        "incremental": incremental,
-                    },
-                    "orders": {
-                        "path": "/api/orders",
-                        "records": "data",
-                        "primary_key": "id",
-                        "file_max_records": orders_file_max_records,
-                        "pagination": {"type": "link_header", "page_size": 400},
-                        "incremental": incremental,
-                    },
-                },
-            },
-        },
-    }
-
-
-def write_pipeline_config(root: Path, name: str = "pipeline.yml", **kw: Any) -> Path:
-    """Write ``pipeline_config(root, **kw)`` to ``root / name``; returns the path."""
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / name
-    path.write_text(yaml.safe_dump(pipeline_config(root, **kw), sort_keys=False))
-    return path
 
 
 def for_day(config: PipelineConfig, day: int) -> PipelineConfig:

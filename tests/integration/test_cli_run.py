@@ -14,14 +14,16 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
-from dbt_fixtures import ENTITIES, data_files, manifest_records, pipeline_config, scalar
+from dbt_fixtures import ENTITIES, data_files, manifest_records, scalar
 
 from glueflake.demo_api import DemoSettings, count_customers, count_orders, countries
 from glueflake.lake import LocalStore
+
+if TYPE_CHECKING:
+    from conftest import DemoConfig
 
 GLUEFLAKE = Path(sys.executable).with_name("glueflake")
 SEED, SCALE, DAY = 42, 1_500, 10
@@ -92,12 +94,10 @@ class Pipeline:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+def pipeline(tmp_path_factory: pytest.TempPathFactory, demo_config: DemoConfig) -> Pipeline:
     root = tmp_path_factory.mktemp("cli_run")
     # The file says day 0; --demo-day must win.
-    raw = pipeline_config(root, seed=SEED, scale=SCALE, day=0)
-    config = root / "pipeline.yml"
-    config.write_text(yaml.safe_dump(raw, sort_keys=False))
+    config = demo_config.write(root, seed=SEED, scale=SCALE, day=0)
     run = glueflake("run", "--no-progress", "-c", str(config), "--demo-day", str(DAY), cwd=root)
     return Pipeline(root, config, run)
 
@@ -209,8 +209,8 @@ class TestRunThenStatusExtractLoad:
             assert data_files(store, *key) == before[key]
 
 
-def _bad(mutate: str) -> dict[str, Any]:
-    raw = pipeline_config(Path("."), seed=SEED, scale=SCALE, day=DAY)
+def _bad(demo_config: DemoConfig, mutate: str) -> dict[str, Any]:
+    raw = demo_config(Path("."), seed=SEED, scale=SCALE, day=DAY)
     shop = raw["sources"]["shop"]
     orders = shop["endpoints"]["orders"]
     if mutate == "pagination":
@@ -233,9 +233,10 @@ def _bad(mutate: str) -> dict[str, Any]:
         ("secret", "sources.shop.auth.key: secrets must be written as ${ENV_VAR}"),
     ],
 )
-def test_bad_config_in_a_real_process(tmp_path: Path, mutate: str, field: str) -> None:
-    config = tmp_path / "pipeline.yml"
-    config.write_text(yaml.safe_dump(_bad(mutate), sort_keys=False))
+def test_bad_config_in_a_real_process(
+    tmp_path: Path, demo_config: DemoConfig, mutate: str, field: str
+) -> None:
+    config = demo_config.write(tmp_path, _bad(demo_config, mutate))
     run = glueflake("run", "--no-progress", "-c", str(config), cwd=tmp_path)
     assert run.code == 2, run.output
     assert run.stdout == ""
@@ -247,9 +248,8 @@ def test_bad_config_in_a_real_process(tmp_path: Path, mutate: str, field: str) -
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipeline.yml"]
 
 
-def test_unknown_only_entity_in_a_real_process(tmp_path: Path) -> None:
-    config = tmp_path / "pipeline.yml"
-    config.write_text(yaml.safe_dump(_bad("none"), sort_keys=False))
+def test_unknown_only_entity_in_a_real_process(tmp_path: Path, demo_config: DemoConfig) -> None:
+    config = demo_config.write(tmp_path, _bad(demo_config, "none"))
     extract = glueflake("extract", "-c", str(config), "--only", "shop.refunds", cwd=tmp_path)
     assert extract.code == 2
     assert "Traceback" not in extract.stderr

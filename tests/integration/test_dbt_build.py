@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
@@ -24,7 +24,6 @@ from dbt_fixtures import (
     manifest_records,
     query,
     scalar,
-    write_pipeline_config,
 )
 
 from glueflake.config import PipelineConfig, load_config
@@ -34,6 +33,9 @@ from glueflake.extract import read_bookmark
 from glueflake.lake import LocalStore
 from glueflake.pipeline import RunResult, dbt_settings, run_pipeline
 from glueflake.transform import DbtFailure, build
+
+if TYPE_CHECKING:
+    from conftest import DemoConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.dbt, pytest.mark.xdist_group("dbt")]
 
@@ -111,9 +113,11 @@ def _observe(config: PipelineConfig, db: Path) -> Observed:
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def scenario(
+    tmp_path_factory: pytest.TempPathFactory, demo_config: DemoConfig
+) -> Iterator[Scenario]:
     root = tmp_path_factory.mktemp("pipeline_dbt")
-    config = load_config(write_pipeline_config(root, seed=SEED, scale=SCALE, day=FIRST_DAY))
+    config = load_config(demo_config.write(root, seed=SEED, scale=SCALE, day=FIRST_DAY))
     db = config.resolve_path("warehouse.duckdb")
     assert db == root / "warehouse.duckdb"
 

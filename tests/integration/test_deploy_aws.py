@@ -12,10 +12,8 @@ covered by the structural and cfn-lint checks in tests/unit/test_infra_template.
 
 from __future__ import annotations
 
-import urllib.request
 import warnings
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,36 +36,6 @@ sources:
     endpoints:
       orders: {{path: /api/orders, primary_key: id}}
 """
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A moto server (every service) on 127.0.0.1 with fake credentials; yields its URL."""
-    server_mod = pytest.importorskip("moto.server")
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
-        # moto's backends live in this process and outlive a server: start and end empty
-        _reset(url)
-        yield url
-        _reset(url)
-    finally:
-        server.stop()
-
-
-def _reset(url: str) -> None:
-    with urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")):
-        pass
 
 
 def _client(name: str, url: str) -> Any:
@@ -111,25 +79,25 @@ def _deploy(url: str, project: tuple[PipelineConfig, Path, Path, Path], **extra:
         )
 
 
-def test_moto_validates_the_template(aws: str) -> None:
-    cfn = _client("cloudformation", aws)
+def test_moto_validates_the_template(moto_server: str) -> None:
+    cfn = _client("cloudformation", moto_server)
     # moto runs cfn-lint on the body and raises on its first finding
     reply = cfn.validate_template(TemplateBody=TEMPLATE.read_text(encoding="utf-8"))
     assert "glueflake" in reply["Description"]
 
 
 def test_deploy_creates_the_stack_and_uploads_the_artefacts(
-    aws: str, project: tuple[PipelineConfig, Path, Path, Path]
+    moto_server: str, project: tuple[PipelineConfig, Path, Path, Path]
 ) -> None:
     _, config_path, script, wheel = project
-    result = _deploy(aws, project)
+    result = _deploy(moto_server, project)
     assert (result.action, result.status) == ("create", "CREATE_COMPLETE")
     assert result.uploaded == (
         f"s3://{BUCKET}/glue/extract_api.py",
         f"s3://{BUCKET}/glue/pipeline.yml",
         f"s3://{BUCKET}/glue/{wheel.name}",
     )
-    s3 = _client("s3", aws)
+    s3 = _client("s3", moto_server)
     for key, source in (
         ("glue/extract_api.py", script),
         ("glue/pipeline.yml", config_path),
@@ -143,7 +111,7 @@ def test_deploy_creates_the_stack_and_uploads_the_artefacts(
     assert result.outputs["SnowflakeStorageRoleArn"].endswith(":role/glueflake-snowflake-lake-read")
     assert result.outputs["SnowflakeTrustConfigured"] == "false"
 
-    iam = _client("iam", aws)
+    iam = _client("iam", moto_server)
     glue_role = iam.get_role(RoleName="glueflake-extract-role")["Role"]
     assert glue_role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Service": "glue.amazonaws.com"
@@ -166,7 +134,7 @@ def test_deploy_creates_the_stack_and_uploads_the_artefacts(
     assert statement["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"  # placeholder
     assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == "0000"
 
-    cfn = _client("cloudformation", aws)
+    cfn = _client("cloudformation", moto_server)
     params = {
         p["ParameterKey"]: p["ParameterValue"]
         for p in cfn.describe_stacks(StackName="glueflake")["Stacks"][0]["Parameters"]
@@ -183,19 +151,19 @@ def test_deploy_creates_the_stack_and_uploads_the_artefacts(
 
 
 def test_second_deploy_sets_then_keeps_the_snowflake_trust(
-    aws: str, project: tuple[PipelineConfig, Path, Path, Path]
+    moto_server: str, project: tuple[PipelineConfig, Path, Path, Path]
 ) -> None:
     user = "arn:aws:iam::999999999999:user/abc1-s-snowflake"
-    _deploy(aws, project)
+    _deploy(moto_server, project)
     updated = _deploy(
-        aws, project, snowflake_iam_user_arn=user, snowflake_external_id="XY_SFCRole=1"
+        moto_server, project, snowflake_iam_user_arn=user, snowflake_external_id="XY_SFCRole=1"
     )
     assert updated.action == "update" and updated.status == "UPDATE_COMPLETE"
     assert updated.outputs["SnowflakeTrustConfigured"] == "true"
     # a third deploy that does not repeat the values keeps them (UsePreviousValue)
-    again = _deploy(aws, project)
+    again = _deploy(moto_server, project)
     assert again.outputs["SnowflakeTrustConfigured"] == "true"
-    cfn = _client("cloudformation", aws)
+    cfn = _client("cloudformation", moto_server)
     params = {
         p["ParameterKey"]: p["ParameterValue"]
         for p in cfn.describe_stacks(StackName="glueflake")["Stacks"][0]["Parameters"]
@@ -207,14 +175,14 @@ def test_second_deploy_sets_then_keeps_the_snowflake_trust(
 
 
 def test_missing_script_fails_before_touching_aws(
-    aws: str, project: tuple[PipelineConfig, Path, Path, Path], tmp_path: Path
+    moto_server: str, project: tuple[PipelineConfig, Path, Path, Path], tmp_path: Path
 ) -> None:
     config, config_path, _, wheel = project
     with pytest.raises(DeployError, match="Glue job script is missing"):
-        deploy_aws(config, config_path, _settings(aws, tmp_path / "nope.py"), wheel=wheel)
+        deploy_aws(config, config_path, _settings(moto_server, tmp_path / "nope.py"), wheel=wheel)
     assert (
-        "Buckets" not in _client("s3", aws).list_buckets()
-        or not (_client("s3", aws).list_buckets()["Buckets"])
+        "Buckets" not in _client("s3", moto_server).list_buckets()
+        or not (_client("s3", moto_server).list_buckets()["Buckets"])
     )
 
 
@@ -227,11 +195,11 @@ def test_build_wheel_makes_an_installable_glueflake_wheel(tmp_path: Path) -> Non
 
 
 def test_trust_policy_on_create_takes_the_snowflake_user(
-    aws: str, project: tuple[PipelineConfig, Path, Path, Path]
+    moto_server: str, project: tuple[PipelineConfig, Path, Path, Path]
 ) -> None:
     user = "arn:aws:iam::999999999999:user/abc1-s-snowflake"
-    _deploy(aws, project, snowflake_iam_user_arn=user, snowflake_external_id="XY_SFCRole=1")
-    trust = _client("iam", aws).get_role(RoleName="glueflake-snowflake-lake-read")["Role"]
+    _deploy(moto_server, project, snowflake_iam_user_arn=user, snowflake_external_id="XY_SFCRole=1")
+    trust = _client("iam", moto_server).get_role(RoleName="glueflake-snowflake-lake-read")["Role"]
     statement = trust["AssumeRolePolicyDocument"]["Statement"][0]
     assert statement["Principal"]["AWS"] == user
     assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == "XY_SFCRole=1"

@@ -7,14 +7,18 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pytest
 
+from glueflake import failpoints
 from glueflake.config import PipelineConfig
 from glueflake.extract import read_bookmark, run_extract
 from glueflake.lake import LocalStore, ObjectStore, list_manifests, parse_data_key
+
+if TYPE_CHECKING:
+    from conftest import DemoConfig
 
 pytestmark = pytest.mark.integration
 demo_api = pytest.importorskip("glueflake.demo_api")
@@ -37,51 +41,27 @@ KEY = "integration-key"
 SEED, SCALE, DAY = 11, 3_000, 300
 
 
+RETRIES = {"max_attempts": 6, "backoff_initial": 0.01, "backoff_max": 0.05}
+
+
 def _raw_config(
-    base_url: str = "demo", day: int = DAY, hour: int = 24, **shop: Any
+    demo_config: DemoConfig, base_url: str = "demo", day: int | None = DAY, hour: int = 24
 ) -> dict[str, Any]:
-    return {
-        "demo": {"seed": SEED, "scale": SCALE, "day": day, "hour": hour},
-        "sources": {
-            "restcountries": {
-                "base_url": base_url,
-                "endpoints": {
-                    "countries": {
-                        "path": "/v3.1/all",
-                        "primary_key": "cca3",
-                        "write_disposition": "replace",
-                    }
-                },
-            },
-            "shop": {
-                "base_url": base_url,
-                "auth": {"type": "api_key", "name": "X-API-Key", "key": KEY},
-                "retries": {"max_attempts": 6, "backoff_initial": 0.01, "backoff_max": 0.05},
-                "endpoints": {
-                    "customers": {
-                        "path": "/api/customers",
-                        "records": "data",
-                        "primary_key": "id",
-                        "pagination": {"type": "cursor", "page_size": 100},
-                        "incremental": {"cursor_field": "updated_at", "param": "updated_since"},
-                    },
-                    "orders": {
-                        "path": "/api/orders",
-                        "records": "data",
-                        "primary_key": "id",
-                        "file_max_records": 1_000,
-                        "pagination": {"type": "link_header", "page_size": 250},
-                        "incremental": {"cursor_field": "updated_at", "param": "updated_since"},
-                    },
-                },
-                **shop,
-            },
-        },
-    }
+    return demo_config(
+        seed=SEED,
+        scale=SCALE,
+        day=day,
+        hour=hour,
+        base_url=base_url,
+        api_key=KEY,
+        orders_file_max_records=1_000,
+        orders_page_size=250,
+        shop={"retries": RETRIES},
+    )
 
 
-def _config(day: int = DAY, hour: int = 24, **kw: Any) -> PipelineConfig:
-    return PipelineConfig.model_validate(_raw_config(day=day, hour=hour, **kw))
+def _config(demo_config: DemoConfig, day: int = DAY, hour: int = 24) -> PipelineConfig:
+    return PipelineConfig.model_validate(_raw_config(demo_config, day=day, hour=hour))
 
 
 def _settings(day: int = DAY, **kw: Any) -> Any:
@@ -102,8 +82,8 @@ def _keys(store: ObjectStore) -> set[str]:
     return {i.key for i in store.list("raw/")}
 
 
-def test_counts_and_content_match_the_api(tmp_lake: LocalStore) -> None:
-    summary = run_extract(_config(), progress=False, store=tmp_lake)
+def test_counts_and_content_match_the_api(tmp_lake: LocalStore, demo_config: DemoConfig) -> None:
+    summary = run_extract(_config(demo_config), progress=False, store=tmp_lake)
     settings = _settings()
     assert summary.result("shop", "orders").records == count_orders(settings)
     assert summary.result("shop", "customers").records == count_customers(settings)
@@ -117,19 +97,23 @@ def test_counts_and_content_match_the_api(tmp_lake: LocalStore) -> None:
             assert parsed is not None and parsed.run_id == summary.run_id
 
 
-def test_the_demo_hour_reaches_the_served_world(tmp_lake: LocalStore) -> None:
-    run_extract(_config(hour=9), progress=False, store=tmp_lake, only=["shop.orders"])
+def test_the_demo_hour_reaches_the_served_world(
+    tmp_lake: LocalStore, demo_config: DemoConfig
+) -> None:
+    run_extract(_config(demo_config, hour=9), progress=False, store=tmp_lake, only=["shop.orders"])
     at_nine = list(iter_orders(_settings(hour=9)))
     assert _committed(tmp_lake, "shop", "orders") == at_nine
     assert at_nine != list(iter_orders(_settings()))
     assert max(r["updated_at"] for r in at_nine) < f"{iso(_settings().now)[:10]}T09:00:00Z"
 
 
-def test_second_run_same_day_writes_nothing_new(tmp_lake: LocalStore) -> None:
-    run_extract(_config(), progress=False, store=tmp_lake)
+def test_second_run_same_day_writes_nothing_new(
+    tmp_lake: LocalStore, demo_config: DemoConfig
+) -> None:
+    run_extract(_config(demo_config), progress=False, store=tmp_lake)
     before = _keys(tmp_lake)
     bookmark = read_bookmark(tmp_lake, "shop", "orders")
-    again = run_extract(_config(), progress=False, store=tmp_lake)
+    again = run_extract(_config(demo_config), progress=False, store=tmp_lake)
     assert _keys(tmp_lake) == before
     assert again.result("shop", "orders").records == 0
     assert again.result("shop", "customers").records == 0
@@ -137,8 +121,8 @@ def test_second_run_same_day_writes_nothing_new(tmp_lake: LocalStore) -> None:
     assert read_bookmark(tmp_lake, "shop", "orders") == bookmark
 
 
-def test_next_day_extracts_only_the_changes(tmp_lake: LocalStore) -> None:
-    run_extract(_config(DAY), progress=False, store=tmp_lake)
+def test_next_day_extracts_only_the_changes(tmp_lake: LocalStore, demo_config: DemoConfig) -> None:
+    run_extract(_config(demo_config, DAY), progress=False, store=tmp_lake)
     expected: dict[str, list[dict[str, Any]]] = {}
     for entity, iterate in (("orders", iter_orders), ("customers", iter_customers)):
         bm = read_bookmark(tmp_lake, "shop", entity)
@@ -150,7 +134,7 @@ def test_next_day_extracts_only_the_changes(tmp_lake: LocalStore) -> None:
             if not (r["updated_at"] == bm.value and r["id"] in seen)
         ]
     before = _keys(tmp_lake)
-    summary = run_extract(_config(DAY + 1), progress=False, store=tmp_lake)
+    summary = run_extract(_config(demo_config, DAY + 1), progress=False, store=tmp_lake)
     for entity in ("orders", "customers"):
         result = summary.result("shop", entity)
         assert result.records == len(expected[entity])
@@ -165,11 +149,13 @@ def test_next_day_extracts_only_the_changes(tmp_lake: LocalStore) -> None:
     assert len(expected["orders"]) < count_orders(_settings(DAY + 1)) // 2
 
 
-def test_fault_injection_still_yields_complete_data(tmp_lake: LocalStore) -> None:
+def test_fault_injection_still_yields_complete_data(
+    tmp_lake: LocalStore, demo_config: DemoConfig
+) -> None:
     settings = _settings(fail_every=3)
     with DemoServer(settings, host="127.0.0.1", port=0) as server:
         config = PipelineConfig.model_validate(
-            _raw_config(base_url=str(server.base_url).rstrip("/"))
+            _raw_config(demo_config, base_url=str(server.base_url).rstrip("/"))
         )
         summary = run_extract(config, progress=False, store=tmp_lake, only=["shop"])
     assert summary.result("shop", "orders").records == count_orders(settings)
@@ -177,22 +163,20 @@ def test_fault_injection_still_yields_complete_data(tmp_lake: LocalStore) -> Non
     assert _committed(tmp_lake, "shop", "customers") == list(iter_customers(settings))
 
 
-def _pipeline_file(tmp_path: Path, lake: Path, file_max_records: int = 500) -> Path:
-    raw = _raw_config()
-    raw["lake"] = {"url": str(lake)}
+def _pipeline_file(demo_config: DemoConfig, root: Path) -> Path:
+    """A pipeline.yml with its lake in ``root / "lake"``; the day comes from --demo-day."""
+    raw = _raw_config(demo_config, day=None)
+    raw["lake"] = {"url": str(root / "lake")}
     raw["sources"]["shop"]["auth"]["key"] = "${GLUEFLAKE_IT_KEY}"
-    raw["sources"]["shop"]["endpoints"]["orders"]["file_max_records"] = file_max_records
-    del raw["demo"]["day"]
-    path = tmp_path / "pipeline.yml"
-    path.write_bytes(orjson.dumps(raw))  # JSON is YAML
-    return path
+    raw["sources"]["shop"]["endpoints"]["orders"]["file_max_records"] = 500
+    return demo_config.write(root, raw)
 
 
 def _glue_job(config: Path, day: int, crash_after: int | None = None, only: str = "") -> Any:
     env = {**os.environ, "GLUEFLAKE_IT_KEY": KEY}
-    env.pop("GLUEFLAKE_TEST_CRASH_AFTER_FILES", None)
+    env.pop(failpoints.ENV_VAR, None)
     if crash_after is not None:
-        env["GLUEFLAKE_TEST_CRASH_AFTER_FILES"] = str(crash_after)
+        env[failpoints.ENV_VAR] = f"{failpoints.AFTER_FILE_PUT}={crash_after}"
     args = [sys.executable, str(ROOT / "glue" / "extract_api.py"), "--config", str(config)]
     args += ["--demo-day", str(day)] + (["--only", only] if only else [])
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300, check=False)
@@ -208,18 +192,18 @@ def _check_bookmark_within_committed(store: ObjectStore) -> None:
     assert set(bm.ids) <= at_bookmark
 
 
-def test_glue_entry_runs_locally(tmp_path: Path) -> None:
+def test_glue_entry_runs_locally(tmp_path: Path, demo_config: DemoConfig) -> None:
     lake = tmp_path / "lake"
-    proc = _glue_job(_pipeline_file(tmp_path, lake), DAY, only="shop.customers")
+    proc = _glue_job(_pipeline_file(demo_config, tmp_path), DAY, only="shop.customers")
     assert proc.returncode == 0, proc.stderr
     assert "shop.customers" in proc.stdout
     assert KEY not in proc.stdout + proc.stderr
     assert len(_committed(LocalStore(lake), "shop", "customers")) == count_customers(_settings())
 
 
-def test_killed_mid_extract_loses_nothing(tmp_path: Path) -> None:
+def test_killed_mid_extract_loses_nothing(tmp_path: Path, demo_config: DemoConfig) -> None:
     lake = tmp_path / "lake"
-    config = _pipeline_file(tmp_path, lake)
+    config = _pipeline_file(demo_config, tmp_path)
     store = LocalStore(lake)
 
     # First run dies after its 3rd data file (kill -9 style): no bookmark yet.

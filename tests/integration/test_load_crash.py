@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from lake_builder import LakeBuilder, lake_store, landing_count, ledger, make_config, order
 
+from glueflake.failpoints import AFTER_DATA_INSERT, ENV_VAR
 from glueflake.load import run_load
-from glueflake.load.crashpoint import AFTER_DATA_INSERT, ENV_VAR
 
 pytestmark = pytest.mark.integration
 

@@ -21,9 +21,9 @@ from lake_builder import (
     query,
 )
 
+from glueflake.failpoints import AFTER_DATA_INSERT, FailpointHit, armed
 from glueflake.lake import ManifestFile
 from glueflake.load import run_load
-from glueflake.load.crashpoint import AFTER_DATA_INSERT, SimulatedCrash, simulated_crash
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ def test_landing_count_is_committed_minus_rejected(steps: list[tuple[str, object
                 run_load(cfg, force=bool(arg))
                 check(cfg, committed, orphans)
             else:
-                with simulated_crash(AFTER_DATA_INSERT), contextlib.suppress(SimulatedCrash):
+                with armed(AFTER_DATA_INSERT), contextlib.suppress(FailpointHit):
                     run_load(cfg)
         run_load(cfg)
         check(cfg, committed, orphans)

@@ -13,12 +13,12 @@ from glueflake.load import lake_status, run_load
 pytestmark = [pytest.mark.integration, pytest.mark.s3]
 
 
-def test_load_from_s3_lake(tmp_path: Path, s3_server: str) -> None:
+def test_load_from_s3_lake(tmp_path: Path, moto_server: str) -> None:
     import boto3
 
-    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket="lake")
-    cfg = make_config(tmp_path, lake_url="s3://lake/prod", endpoint_url=s3_server)
-    store = S3Store("s3://lake/prod", endpoint_url=s3_server)
+    boto3.client("s3", endpoint_url=moto_server).create_bucket(Bucket="lake")
+    cfg = make_config(tmp_path, lake_url="s3://lake/prod", endpoint_url=moto_server)
+    store = S3Store("s3://lake/prod", endpoint_url=moto_server)
     lake = LakeBuilder(store)
     manifest = lake.extract([order(i) for i in range(20)], [order(20), "[1]"])
     lake.orphan([order(99)])

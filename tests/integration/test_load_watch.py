@@ -12,7 +12,8 @@ from lake_builder import LakeBuilder, lake_store, landing_count, ledger, make_co
 from rich.console import Console
 
 from glueflake.errors import LoadError
-from glueflake.load import LoadSummary, duckdb_loader, run_load, watch_lake
+from glueflake.failpoints import AFTER_DATA_INSERT, armed
+from glueflake.load import LoadSummary, run_load, watch_lake
 
 pytestmark = pytest.mark.integration
 
@@ -54,21 +55,15 @@ def test_watch_stops_on_the_stop_event(tmp_path: Path) -> None:
     assert result.polls >= 1 and result.rows_loaded == 1
 
 
-def test_ctrl_c_mid_transaction_rolls_back_and_the_next_run_loads_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_ctrl_c_mid_transaction_rolls_back_and_the_next_run_loads_once(tmp_path: Path) -> None:
     cfg = make_config(tmp_path)
     lake = LakeBuilder(lake_store(cfg))
     lake.extract([order(i) for i in range(10)])
 
-    def interrupt(name: str) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(duckdb_loader, "crash_point", interrupt)
-    result = watch_lake(cfg, interval=0.01, console=quiet())
+    with armed(AFTER_DATA_INSERT, KeyboardInterrupt):
+        result = watch_lake(cfg, interval=0.01, console=quiet())
     assert result.interrupted and result.rows_loaded == 0
     assert landing_count(cfg) == 0 and ledger(cfg) == {}
-    monkeypatch.undo()
     assert run_load(cfg).rows_loaded == 10
     assert landing_count(cfg) == 10
 

@@ -6,50 +6,21 @@ file outside tmp or dbt is touched.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from glueflake.cli import app
 
-SECRET = "sk-live-d0-not-print-me-7731"
+if TYPE_CHECKING:
+    from conftest import DemoConfig
 
-BASE: dict[str, Any] = {
-    "version": 1,
-    "lake": {"url": "lake"},
-    "warehouse": {"type": "duckdb", "path": "warehouse.duckdb"},
-    "demo": {"seed": 42, "scale": 1_500, "day": 10},
-    "sources": {
-        "restcountries": {
-            "base_url": "demo",
-            "endpoints": {
-                "countries": {
-                    "path": "/v3.1/all",
-                    "primary_key": "cca3",
-                    "write_disposition": "replace",
-                }
-            },
-        },
-        "shop": {
-            "base_url": "demo",
-            "auth": {"type": "api_key", "name": "X-API-Key", "key": "${GLUEFLAKE_SHOP_API_KEY}"},
-            "endpoints": {
-                "orders": {
-                    "path": "/api/orders",
-                    "records": "data",
-                    "primary_key": "id",
-                    "pagination": {"type": "link_header", "page_size": 1000},
-                    "incremental": {"cursor_field": "updated_at", "param": "updated_since"},
-                }
-            },
-        },
-    },
-}
+SECRET = "sk-live-d0-not-print-me-7731"
+# A GLUEFLAKE* variable from the caller would override what is being tested.
+pytestmark = pytest.mark.usefixtures("no_glueflake_env")
 
 
 def _orders(raw: dict[str, Any]) -> dict[str, Any]:
@@ -100,20 +71,10 @@ COMMANDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Overrides from the caller's environment would change what is being tested.
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("GLUEFLAKE"):
-            monkeypatch.delenv(name)
-
-
-def _write(tmp_path: Path, raw: dict[str, Any]) -> Path:
-    path = tmp_path / "pipeline.yml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
+@pytest.fixture
+def base(tmp_path: Path, demo_config: DemoConfig) -> dict[str, Any]:
+    """The demo pipeline's config, its lake and warehouse in tmp."""
+    return demo_config(tmp_path)
 
 
 def _invoke(args: list[str]) -> Any:
@@ -127,11 +88,13 @@ def _flat(text: str) -> str:
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
-def test_bad_config_exits_2_naming_the_field(tmp_path: Path, case: str, command: str) -> None:
+def test_bad_config_exits_2_naming_the_field(
+    tmp_path: Path, demo_config: DemoConfig, base: dict[str, Any], case: str, command: str
+) -> None:
     mutate, expected = BAD_CONFIGS[case]
-    raw = copy.deepcopy(BASE)
+    raw = base
     mutate(raw)
-    path = _write(tmp_path, raw)
+    path = demo_config.write(tmp_path, raw)
     result = _invoke([*COMMANDS[command], "-c", str(path)])
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
@@ -146,10 +109,12 @@ def test_bad_config_exits_2_naming_the_field(tmp_path: Path, case: str, command:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipeline.yml"]
 
 
-def test_missing_base_url_and_unset_key_are_both_named(tmp_path: Path) -> None:
-    raw = copy.deepcopy(BASE)
+def test_missing_base_url_and_unset_key_are_both_named(
+    tmp_path: Path, demo_config: DemoConfig, base: dict[str, Any]
+) -> None:
+    raw = base
     _missing_base_url(raw)
-    result = _invoke(["status", "-c", str(_write(tmp_path, raw))])
+    result = _invoke(["status", "-c", str(demo_config.write(tmp_path, raw))])
     assert result.exit_code == 2
     output = _flat(result.output)
     # Without base_url the source is not the demo, so its key really is required.
@@ -157,12 +122,14 @@ def test_missing_base_url_and_unset_key_are_both_named(tmp_path: Path) -> None:
     assert "sources.shop.base_url: required field is missing" in output
 
 
-def test_inline_secret_is_never_echoed_even_with_other_errors(tmp_path: Path) -> None:
-    raw = copy.deepcopy(BASE)
+def test_inline_secret_is_never_echoed_even_with_other_errors(
+    tmp_path: Path, demo_config: DemoConfig, base: dict[str, Any]
+) -> None:
+    raw = base
     _inline_secret(raw)
     _negative_page_size(raw)
     raw["sources"]["shop"]["auth"]["location"] = "cookie"
-    result = _invoke(["run", "--no-progress", "-c", str(_write(tmp_path, raw))])
+    result = _invoke(["run", "--no-progress", "-c", str(demo_config.write(tmp_path, raw))])
     assert result.exit_code == 2
     output = _flat(result.output)
     assert "sources.shop.auth.key: secrets must be written as ${ENV_VAR}" in output
@@ -173,13 +140,15 @@ def test_inline_secret_is_never_echoed_even_with_other_errors(tmp_path: Path) ->
 
 @pytest.mark.parametrize("command", ["extract", "load"])
 @pytest.mark.parametrize("name", ["shop.nope", "nope", "restcountries.orders"])
-def test_unknown_entity_in_only_exits_2_naming_it(tmp_path: Path, command: str, name: str) -> None:
-    path = _write(tmp_path, copy.deepcopy(BASE))
+def test_unknown_entity_in_only_exits_2_naming_it(
+    tmp_path: Path, demo_config: DemoConfig, command: str, name: str
+) -> None:
+    path = demo_config.write(tmp_path)
     result = _invoke([command, "--no-progress", "-c", str(path), "--only", name])
     assert result.exit_code == 2, result.output
     output = _flat(result.output)
     assert output.startswith(f"error: unknown entity '{name}'")
-    assert "configured: restcountries.countries, shop.orders" in output
+    assert "configured: restcountries.countries, shop.customers, shop.orders" in output
     assert "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipeline.yml"]
 
@@ -190,8 +159,8 @@ def test_missing_config_file_exits_2(tmp_path: Path) -> None:
     assert _flat(result.output) == f"error: {tmp_path / 'nope.yml'}: no such config file"
 
 
-def test_negative_demo_day_is_a_usage_error(tmp_path: Path) -> None:
-    path = _write(tmp_path, copy.deepcopy(BASE))
+def test_negative_demo_day_is_a_usage_error(tmp_path: Path, demo_config: DemoConfig) -> None:
+    path = demo_config.write(tmp_path)
     result = _invoke(["run", "--no-progress", "-c", str(path), "--demo-day", "-1"])
     assert result.exit_code == 2
     assert "--demo-day" in result.output

@@ -7,14 +7,13 @@ serves exactly what it always did.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import pydantic
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from glueflake.cli import _config, app
@@ -33,6 +32,9 @@ from glueflake.demo_api import (
     orders_page,
 )
 from glueflake.demo_api.clock import DAY, HOUR, day_end
+
+if TYPE_CHECKING:
+    from conftest import DemoConfig
 
 D = 300
 ORDERS = DemoSettings(seed=7, scale=3_000, day=D)
@@ -198,43 +200,35 @@ def test_config_demo_hour_defaults_to_the_end_of_the_day() -> None:
             Demo(hour=bad)
 
 
-CONFIG = {
-    "version": 1,
-    "demo": {"seed": 1, "scale": 1_000, "day": 5, "hour": 7},
-    "sources": {
-        "shop": {
-            "base_url": "demo",
-            "endpoints": {"orders": {"path": "/api/orders", "primary_key": "id"}},
-        }
-    },
-}
+@pytest.fixture
+def config_file(tmp_path: Path, demo_config: DemoConfig) -> Path:
+    """The demo pipeline on day 5 at hour 7 (seed 1, scale 1,000)."""
+    return demo_config.write(tmp_path, seed=1, scale=1_000, day=5, hour=7)
 
 
-def _write(tmp_path: Path, raw: dict[str, object]) -> Path:
-    path = tmp_path / "pipeline.yml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return path
-
-
-def test_pipeline_yml_demo_hour_and_the_cli_override(tmp_path: Path) -> None:
-    path = _write(tmp_path, copy.deepcopy(CONFIG))
+def test_pipeline_yml_demo_hour_and_the_cli_override(config_file: Path) -> None:
+    path = config_file
     assert _config(path).demo.hour == 7
     assert _config(path, demo_hour=20).demo == Demo(seed=1, scale=1_000, day=5, hour=20)
     assert _config(path, demo_day=9).demo == Demo(seed=1, scale=1_000, day=9, hour=7)
 
 
-def test_pipeline_yml_bad_demo_hour_names_the_field(tmp_path: Path) -> None:
-    raw = copy.deepcopy(CONFIG)
+def test_pipeline_yml_bad_demo_hour_names_the_field(
+    tmp_path: Path, demo_config: DemoConfig
+) -> None:
+    raw = demo_config(tmp_path)
     raw["demo"] = {"hour": 25}
-    result = CliRunner().invoke(app, ["run", "--no-progress", "-c", str(_write(tmp_path, raw))])
+    path = demo_config.write(tmp_path, raw)
+    result = CliRunner().invoke(app, ["run", "--no-progress", "-c", str(path)])
     assert result.exit_code == 2
     assert "demo.hour" in result.output and "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("command", ["run", "extract", "demo-api"])
 @pytest.mark.parametrize("hour", ["0", "25"])
-def test_demo_hour_out_of_range_is_a_usage_error(tmp_path: Path, command: str, hour: str) -> None:
-    path = _write(tmp_path, copy.deepcopy(CONFIG))
-    result = CliRunner().invoke(app, [command, "-c", str(path), "--demo-hour", hour])
+def test_demo_hour_out_of_range_is_a_usage_error(
+    config_file: Path, command: str, hour: str
+) -> None:
+    result = CliRunner().invoke(app, [command, "-c", str(config_file), "--demo-hour", hour])
     assert result.exit_code == 2
     assert "--demo-hour" in result.output and "Traceback" not in result.output

@@ -260,3 +260,16 @@ def test_with_int_param_is_copy_set_param_without_the_reencoding(url: str, name:
 def test_with_int_param_keeps_the_rest_of_the_query_byte_for_byte() -> None:
     link = "http://h/api/orders?page=8&per_page=1000&updated_since=2020-01-01T00%3A00%3A00Z"
     assert str(with_int_param(httpx.URL(link), "page", 9)) == link.replace("page=8", "page=9")
+
+
+def test_every_pagination_kind_of_the_config_has_its_paginator() -> None:
+    from typing import get_args
+
+    from glueflake.config import Pagination, model_tag
+    from glueflake.extract.pagination import PAGINATORS
+
+    models = get_args(get_args(Pagination)[0])
+    assert {model_tag(m) for m in models} == set(PAGINATORS)
+    for model in models:
+        cfg = model.model_validate({"type": model_tag(model)})
+        assert isinstance(make_paginator(cfg, "api.items"), PAGINATORS[cfg.type])

@@ -23,8 +23,8 @@ def _entry():  # type: ignore[no-untyped-def]
 
 
 @mock_aws
+@pytest.mark.usefixtures("aws_env")
 def test_secrets_id_exports_each_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("GLUEFLAKE_SHOP_API_KEY", raising=False)
     boto3.client("secretsmanager").create_secret(
         Name="glueflake/shop", SecretString=json.dumps({"GLUEFLAKE_SHOP_API_KEY": "k-123"})
@@ -35,19 +35,17 @@ def test_secrets_id_exports_each_name(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @mock_aws
-def test_secret_that_is_not_an_object_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+@pytest.mark.usefixtures("aws_env")
+def test_secret_that_is_not_an_object_is_refused() -> None:
     boto3.client("secretsmanager").create_secret(Name="glueflake/bad", SecretString='"x"')
     with pytest.raises(ValueError, match="expected a JSON object"):
         _entry()._export_secrets("glueflake/bad")
 
 
 @mock_aws
-def test_config_on_s3_with_a_local_lake_is_refused(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("aws_env")
+def test_config_on_s3_with_a_local_lake_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     """A local lake named by a config on S3 would land in the job's temporary folder."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="conf")
     # The repository's own pipeline.yml: a local lake, as on a laptop.

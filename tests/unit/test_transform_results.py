@@ -15,7 +15,7 @@ from glueflake.errors import TransformError
 from glueflake.transform import BuildSummary, DbtFailure, DbtSettings, NodeResult
 from glueflake.transform.events import ROW_COUNT_PREFIX, EventCollector
 from glueflake.transform.results import normalise_status
-from glueflake.transform.runner import _common_args, _duckdb_env, _node_result
+from glueflake.transform.runner import DUCKDB_PATH_ENV, _common_args, _duckdb_env, _node_result
 
 
 def _node(name: str, kind: str = "model", status: str = "pass", **extra: Any) -> NodeResult:
@@ -65,24 +65,24 @@ def test_common_args_are_cwd_independent_and_quiet(tmp_path: Path) -> None:
 def test_duckdb_env_is_set_for_the_call_and_restored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GLUEFLAKE_DUCKDB_PATH", "before.duckdb")
+    monkeypatch.setenv(DUCKDB_PATH_ENV, "before.duckdb")
     db = tmp_path / "nested" / "w.duckdb"
     settings = DbtSettings(project_dir=tmp_path, profiles_dir=tmp_path, duckdb_path=db)
     with _duckdb_env(settings):
-        assert os.environ["GLUEFLAKE_DUCKDB_PATH"] == str(db.resolve())
+        assert os.environ[DUCKDB_PATH_ENV] == str(db.resolve())
         assert db.parent.is_dir()
-    assert os.environ["GLUEFLAKE_DUCKDB_PATH"] == "before.duckdb"
+    assert os.environ[DUCKDB_PATH_ENV] == "before.duckdb"
 
 
 def test_duckdb_env_untouched_for_snowflake(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("GLUEFLAKE_DUCKDB_PATH", raising=False)
+    monkeypatch.delenv(DUCKDB_PATH_ENV, raising=False)
     settings = DbtSettings(
         project_dir=tmp_path, profiles_dir=tmp_path, target="prod", duckdb_path=tmp_path / "x"
     )
     with _duckdb_env(settings):
-        assert "GLUEFLAKE_DUCKDB_PATH" not in os.environ
+        assert DUCKDB_PATH_ENV not in os.environ
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from glueflake.config import (
     PageNumberPagination,
     Pagination,
     SinglePage,
+    model_tag,
 )
 from glueflake.errors import ExtractError
 from glueflake.extract.http import Page
@@ -57,6 +58,9 @@ class Paginator:
 
 class SinglePagePaginator(Paginator):
     """The whole result in one response."""
+
+    def __init__(self, cfg: SinglePage | None = None, where: str = "endpoint") -> None:
+        """A single page needs nothing of its config."""
 
 
 def _int_param(url: httpx.URL, name: str) -> int | None:
@@ -162,8 +166,8 @@ class _SizedPaginator(Paginator):
 class PageNumberPaginator(_SizedPaginator):
     """``?page=N&per_page=M``; a short or empty page is the last."""
 
-    def __init__(self, cfg: PageNumberPagination) -> None:
-        """Paginate per `cfg`."""
+    def __init__(self, cfg: PageNumberPagination, where: str = "endpoint") -> None:
+        """Paginate per `cfg` (`where`, the endpoint's name, is for errors)."""
         super().__init__(cfg.page_size)
         self.cfg = cfg
 
@@ -185,8 +189,8 @@ class PageNumberPaginator(_SizedPaginator):
 class OffsetPaginator(_SizedPaginator):
     """``?offset=N&limit=M``; a short or empty page is the last."""
 
-    def __init__(self, cfg: OffsetPagination) -> None:
-        """Paginate per `cfg`."""
+    def __init__(self, cfg: OffsetPagination, where: str = "endpoint") -> None:
+        """Paginate per `cfg` (`where`, the endpoint's name, is for errors)."""
         super().__init__(cfg.page_size)
         self.cfg = cfg
 
@@ -267,16 +271,16 @@ class LinkHeaderPaginator(Paginator):
         return predict_integer_step(url, next_url)
 
 
+#: The paginator class of each pagination ``type``: built as ``cls(config, where)``.
+PAGINATORS: dict[str, Callable[[Any, str], Paginator]] = {
+    model_tag(SinglePage): SinglePagePaginator,
+    model_tag(PageNumberPagination): PageNumberPaginator,
+    model_tag(OffsetPagination): OffsetPaginator,
+    model_tag(CursorPagination): CursorPaginator,
+    model_tag(LinkHeaderPagination): LinkHeaderPaginator,
+}
+
+
 def make_paginator(cfg: Pagination, where: str = "endpoint") -> Paginator:
-    """The paginator for an endpoint's pagination config."""
-    if isinstance(cfg, SinglePage):
-        return SinglePagePaginator()
-    if isinstance(cfg, PageNumberPagination):
-        return PageNumberPaginator(cfg)
-    if isinstance(cfg, OffsetPagination):
-        return OffsetPaginator(cfg)
-    if isinstance(cfg, CursorPagination):
-        return CursorPaginator(cfg, where)
-    if isinstance(cfg, LinkHeaderPagination):
-        return LinkHeaderPaginator(cfg, where)
-    raise TypeError(f"unsupported pagination {type(cfg).__name__}")  # pragma: no cover
+    """The paginator for an endpoint's pagination config (`where` names it in errors)."""
+    return PAGINATORS[cfg.type](cfg, where)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import queue
 import tempfile
 import threading
@@ -31,6 +30,7 @@ from typing import IO, Any
 
 from isal import isal_zlib
 
+from glueflake.failpoints import AFTER_FILE_PUT, failpoint
 from glueflake.lake.layout import data_key
 from glueflake.lake.manifest import CursorRange, Manifest, ManifestFile, write_manifest
 from glueflake.lake.store import ObjectStore
@@ -42,20 +42,6 @@ level 0: ~500 MB/s to 5.4x). The output is plain gzip: any reader takes it."""
 
 QUEUE_BLOCKS = 8
 """Most blocks (pages) waiting for the writer thread; `add` blocks when it is full."""
-
-CRASH_ENV = "GLUEFLAKE_TEST_CRASH_AFTER_FILES"
-"""Test hook: exit abruptly (as kill -9 would) right after this many data files are put."""
-
-_files_put = 0
-
-
-def _after_file_put() -> None:
-    """Crash on purpose when the test hook says so (the one place it is read)."""
-    global _files_put  # noqa: PLW0603 - process-wide count, as a real crash would see it
-    _files_put += 1
-    limit = os.environ.get(CRASH_ENV)
-    if limit and _files_put >= int(limit):
-        os._exit(137)
 
 
 def _cursor_text(value: Any) -> str:
@@ -248,7 +234,7 @@ class BatchWriter:
         seq = len(self.manifests) + 1
         key = data_key(self.source, self.entity, self.ingest_date, self.run_id, seq)
         info = self.store.put(key, data)
-        _after_file_put()
+        failpoint(AFTER_FILE_PUT)
         cursor = None
         if self.cursor_field and cmin is not None:
             cursor = CursorRange(

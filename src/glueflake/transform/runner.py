@@ -26,8 +26,10 @@ from glueflake.transform.results import (
 )
 from glueflake.transform.settings import DbtSettings
 
-# Environment variables profiles.yml reads for the DuckDB targets' file.
-DUCKDB_PATH_ENV = {"dev": "GLUEFLAKE_DUCKDB_PATH", "ci": "GLUEFLAKE_CI_DUCKDB_PATH"}
+# The variable profiles.yml's DuckDB targets read for their file: warehouse.path's own
+# override, so plain `dbt` and glueflake agree on the file.
+DUCKDB_PATH_ENV = "GLUEFLAKE__WAREHOUSE__PATH"
+DUCKDB_TARGETS = frozenset({"dev", "ci"})
 
 
 def build(
@@ -236,21 +238,20 @@ def _release_duckdb() -> None:
 @contextmanager
 def _duckdb_env(settings: DbtSettings) -> Iterator[None]:
     """Point the profile's DuckDB path variable at ``settings.duckdb_path``, then restore."""
-    name = DUCKDB_PATH_ENV.get(settings.target)
-    if settings.duckdb_path is None or name is None:
+    if settings.duckdb_path is None or settings.target not in DUCKDB_TARGETS:
         yield
         return
     path = settings.duckdb_path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    previous = os.environ.get(name)
-    os.environ[name] = str(path)
+    previous = os.environ.get(DUCKDB_PATH_ENV)
+    os.environ[DUCKDB_PATH_ENV] = str(path)
     try:
         yield
     finally:
         if previous is None:
-            os.environ.pop(name, None)
+            os.environ.pop(DUCKDB_PATH_ENV, None)
         else:
-            os.environ[name] = previous
+            os.environ[DUCKDB_PATH_ENV] = previous
 
 
 def _run_results(result: Any) -> list[Any]:

@@ -14,9 +14,9 @@ class DbtSettings(BaseModel):
         project_dir: Directory holding ``dbt_project.yml``.
         profiles_dir: Directory holding ``profiles.yml`` (the repo root by default).
         target: Profile target: ``dev`` and ``ci`` are DuckDB, ``prod`` Snowflake.
-        duckdb_path: DuckDB file for the ``dev``/``ci`` targets; overrides the
-            profile's ``GLUEFLAKE_DUCKDB_PATH``/``GLUEFLAKE_CI_DUCKDB_PATH`` for the
-            duration of the invocation. Its parent directory is created.
+        duckdb_path: DuckDB file for the ``dev``/``ci`` targets; set as the
+            profile's ``GLUEFLAKE__WAREHOUSE__PATH`` for the duration of the
+            invocation. Its parent directory is created.
         vars: Project variables (``--vars``), e.g. ``{"landing_schema": "landing"}``.
         threads: dbt threads; None keeps the profile's.
         full_refresh: Rebuild incremental models from scratch (``--full-refresh``).
