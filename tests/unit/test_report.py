@@ -282,6 +282,7 @@ def test_duckdb_facts_read_rejects_rescued_values_and_schema_history(tmp_path: P
     )
     con.execute(
         "insert into _glueflake.schema_history values "
+        "('shop', 'orders', 'id', 'initial', 'f0'), "
         "('shop', 'orders', 'discount_code', 'added', 'f1'), "
         "('shop', 'customers', 'tier', 'removed', 'f2')"
     )

@@ -17,8 +17,8 @@ from typing import Protocol
 import duckdb
 
 from glueflake.config import DuckDBWarehouse, PipelineConfig
-from glueflake.load.ledger import REJECTS
-from glueflake.load.warehouse import LEDGER_SCHEMA, connect
+from glueflake.load.duckdb.connection import LEDGER_SCHEMA, connect
+from glueflake.load.duckdb.ledger import REJECTS
 from glueflake.report.model import RejectReason
 
 SCHEMA_HISTORY = "schema_history"
@@ -135,7 +135,8 @@ class DuckDBFacts:
         out: list[dict[str, str]] = []
         for values in cursor.fetchall():
             row = dict(zip(names, values, strict=True))
-            if _names_entity(row, source, entity):
+            # "initial": the fields of an entity's first file, not a change.
+            if _names_entity(row, source, entity) and row.get("change") != "initial":
                 out.append({k: "" if v is None else str(v) for k, v in row.items()})
         return out[-_DRIFT_ROWS:][::-1]
 

@@ -183,8 +183,8 @@ def _ledger_files(cfg: PipelineConfig) -> list[LedgerFile]:
     """The DuckDB ledger's rows (none for other warehouses or before the first load)."""
     if not isinstance(cfg.warehouse, DuckDBWarehouse):
         return []
-    from glueflake.load.ledger import HISTORY, ledger_exists
-    from glueflake.load.warehouse import connect
+    from glueflake.load.duckdb.connection import connect
+    from glueflake.load.duckdb.ledger import HISTORY, ledger_exists
 
     path = cfg.resolve_path(cfg.warehouse.path)
     if not path.exists():
