@@ -22,15 +22,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-import yaml
-from dbt_fixtures import ENTITIES, PROJECT_DIR, pipeline_config
+from dbt_fixtures import ENTITIES, PROJECT_DIR
 from lake_builder import LakeBuilder, order
 
 from glueflake.lake import LocalStore
+
+if TYPE_CHECKING:
+    from conftest import DemoConfig
 
 GLUEFLAKE = Path(sys.executable).with_name("glueflake")
 ARTIFACTS = PROJECT_DIR / ".glueflake" / "artifacts"
@@ -127,10 +129,9 @@ class Docs:
 
 
 @pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Docs]:
+def docs(tmp_path_factory: pytest.TempPathFactory, demo_config: DemoConfig) -> Iterator[Docs]:
     root = tmp_path_factory.mktemp("docs_report")
-    config = root / "pipeline.yml"
-    config.write_text(yaml.safe_dump(pipeline_config(root, scale=1_500), sort_keys=False))
+    config = demo_config.write(root, scale=1_500)
     _glueflake("run", "--no-progress", "-c", str(config), "--demo-day", "10", cwd=root)
     # Trouble the report must show: two bad lines (loaded: rejected), a committed file
     # loaded after nothing (pending), and an uncommitted file two hours old (orphan).
@@ -323,10 +324,11 @@ def test_the_dbt_docs_render_in_chromium(docs: Docs, browser: Any, where: str) -
     page.close()
 
 
-def test_docs_before_the_first_run_leave_the_warehouse_uncreated(tmp_path: Path) -> None:
+def test_docs_before_the_first_run_leave_the_warehouse_uncreated(
+    tmp_path: Path, demo_config: DemoConfig
+) -> None:
     """Before the fix, dbt-duckdb created an empty warehouse file to compile the docs."""
-    config = tmp_path / "pipeline.yml"
-    config.write_text(yaml.safe_dump(pipeline_config(tmp_path), sort_keys=False))
+    config = demo_config.write(tmp_path)
     done = _glueflake("docs", "-c", str(config), cwd=tmp_path)
     assert not (tmp_path / "warehouse.duckdb").exists()
     out = tmp_path / ".glueflake" / "docs"
