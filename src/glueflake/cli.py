@@ -349,9 +349,7 @@ def docs_command(
             "--out", envvar="GLUEFLAKE_DOCS_DIR", help="Folder (default: .glueflake/docs)."
         ),
     ] = None,
-    target: Annotated[
-        str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET", help="dbt profile target.")
-    ] = None,
+    target: TargetOpt = None,
     serve: Annotated[
         bool, typer.Option("--serve", envvar="GLUEFLAKE_DOCS_SERVE", help="Serve on 127.0.0.1.")
     ] = False,
