@@ -24,8 +24,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	mkdir -p .glueflake
-	$(BIN)/ruff check src tests bench glue
-	$(BIN)/ruff format --check src tests bench glue
+	$(BIN)/ruff check src tests bench glue models
+	$(BIN)/ruff format --check src tests bench glue models
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint models tests/dbt
 

@@ -473,6 +473,9 @@ class Harness:
             (work / "ctas.duckdb").unlink(missing_ok=True)
         load = self.stage(suite, "load", self.glueflake("load", configs[0], work), work)
         dbt = self.stage(suite, "dbt", self.glueflake("dbt", configs[0], work), work)
+        python = self.stage(
+            suite, "dbt_python", self.glueflake("dbt_python", configs[0], work), work
+        )
         incremental = incremental_dbt = None
         if kind in ("full", "e2e", "rss"):
             incremental = self.stage(
@@ -503,6 +506,9 @@ class Harness:
         suite.add("extract_bytes", ex["_api"]["bytes"])
         suite.add("load_s", ld["seconds"])
         suite.add("dbt_s", tr["seconds"])
+        suite.add("dbt_python_s", python.result["seconds"])
+        if python.result["failed"]:
+            raise CountMismatch(f"Python models failed: {python.result['failed']}")
         suite.add("e2e_s", ex["seconds"] + ld["seconds"] + tr["seconds"])
         suite.add_count("glueflake extract", ex["records"])
         suite.add_count("glueflake load", ld["rows_loaded"])

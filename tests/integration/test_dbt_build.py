@@ -157,6 +157,36 @@ def test_first_run_builds_and_passes_every_test(scenario: Scenario) -> None:
     assert sum(1 for n in summary.nodes if n.resource_type == "unit_test") >= 3
 
 
+def test_python_models_build_in_the_run_and_report_their_rows(scenario: Scenario) -> None:
+    # customer_segments and daily_sales_anomalies are dbt Python models (pandas on
+    # dbt-duckdb); they run inside glueflake's build and its summary counts their rows
+    for result in (scenario.first, scenario.second, scenario.rerun):
+        summary = result.build
+        assert summary is not None
+        assert summary.node("customer_segments").ok
+        assert summary.rows["customer_segments"] > 0
+        assert summary.rows["daily_sales_anomalies"] > 0
+    customers = scalar(  # the warehouse as the last run left it
+        scenario.db_path,
+        "select count(distinct customer_id) from dev_mart.fct_orders where customer_id is not null",
+    )
+    assert scenario.rerun.build is not None
+    assert scenario.rerun.build.rows["customer_segments"] == customers
+    labels = query(
+        scenario.db_path,
+        "select segment, count(*) from dev_mart.customer_segments group by segment",
+    )
+    assert len(labels) >= 3  # the rules spread customers over several segments
+    types = dict(
+        query(
+            scenario.db_path,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'dev_mart' and table_name = 'customer_segments'",
+        )
+    )
+    assert types["customer_id"] == "BIGINT" and types["last_order_date"] == "DATE"
+
+
 def test_dbt_output_stays_in_the_configured_folders(scenario: Scenario) -> None:
     settings = dbt_settings(scenario.config)
     assert (settings.resolved_target_path / "run_results.json").is_file()

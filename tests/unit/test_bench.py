@@ -124,6 +124,7 @@ def _suite() -> Suite:
         "ctas_s": [0.2, 0.25, 0.3],
         "lake_bytes": [4e5, 4e5, 4e5],
         "dbt_s": [2.0, 2.0, 2.0],
+        "dbt_python_s": [1.5, 1.5, 1.5],
         "e2e_s": [3.3, 3.5, 3.4],
         "dlt_s": [30.0, 34.0, 32.0],
         "incremental_s": [0.05, 0.05, 0.05],
@@ -133,7 +134,13 @@ def _suite() -> Suite:
     }.items():
         for value in values:
             suite.add(key, value)
-    for stage, mb in {"extract": 90.0, "load": 120.0, "dbt": 250.0, "incremental": 200.0}.items():
+    for stage, mb in {
+        "extract": 90.0,
+        "load": 120.0,
+        "dbt": 250.0,
+        "dbt_python": 240.0,
+        "incremental": 200.0,
+    }.items():
         suite.add_rss(stage, mb)
     suite.add_count("glueflake extract", 1000)
     suite.add_api("extract", {"requests": 1, "hits": 1, "misses": 0})
@@ -169,6 +176,8 @@ def test_table_and_notes_render() -> None:
     text = console.export_text()
     assert "dlt rest_api_source" in text
     assert "faster" in text
+    python_row = next(line for line in text.splitlines() if "Python models" in line)
+    assert "240" in python_row  # its peak RSS
     lines = notes(_suite())
     assert any("served from its cache" in line for line in lines)
     assert any("26 new or changed orders (2.60% of 1,000)" in line for line in lines)
@@ -275,3 +284,9 @@ def test_machine_line() -> None:
     info = machine_info()
     assert int(info["cores"]) >= 1
     assert "cores" in machine_line(info)
+
+
+def test_the_python_models_peak_rss_counts_in_the_ratios() -> None:
+    suite = _suite()
+    suite.add_rss("dbt_python", 300.0)
+    assert ratios([suite])["peak_rss_mb"] == 300.0

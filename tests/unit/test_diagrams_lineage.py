@@ -205,3 +205,18 @@ def test_read_manifest_errors_name_the_file(tmp_path: Path) -> None:
     other.write_text(json.dumps({"hello": 1}), encoding="utf-8")
     with pytest.raises(DiagramError, match="not a dbt manifest"):
         read_manifest(other)
+
+
+def test_python_models_are_drawn_in_their_layer_and_labelled() -> None:
+    manifest = _manifest()
+    node = _model("customer_segments", "mart", ["model.shop.fct_orders"])
+    node["language"] = "python"
+    node["original_file_path"] = "models/mart/customer_segments.py"
+    manifest["nodes"][node["unique_id"]] = node
+    graph = lineage_graph(manifest, package="shop")
+    drawn = {n.unique_id: n for n in graph.nodes}["model.shop.customer_segments"]
+    assert (drawn.layer, drawn.label) == ("mart", "customer_segments (python)")
+    assert ("model.shop.fct_orders", "model.shop.customer_segments") in graph.edges
+    assert {n.label for n in graph.nodes if n.unique_id == "model.shop.fct_orders"} == {
+        "fct_orders"
+    }

@@ -55,7 +55,8 @@ class LineageNode:
 
     Attributes:
         unique_id: dbt's id, e.g. ``model.glueflake.fct_orders``.
-        label: text shown, e.g. ``fct_orders`` or ``landing.shop__orders``.
+        label: text shown, e.g. ``fct_orders``, ``landing.shop__orders`` or, for a
+            dbt Python model, ``customer_segments (python)``.
         layer: one of `LAYERS`.
     """
 
@@ -111,7 +112,10 @@ def node_layer(node: Mapping[str, Any]) -> str | None:
 def _label(node: Mapping[str, Any]) -> str:
     if node.get("resource_type") == "source":
         return f"{node.get('source_name', '')}.{node.get('name', '')}".strip(".")
-    return str(node.get("name") or node.get("unique_id", "?"))
+    label = str(node.get("name") or node.get("unique_id", "?"))
+    if node.get("language") == "python":  # a dbt Python model: say so in its box
+        label += " (python)"
+    return label
 
 
 def lineage_graph(manifest: Mapping[str, Any], *, package: str | None = None) -> LineageGraph:
