@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -433,6 +433,45 @@ def doctor_command(
     out.print(report, highlight=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command("docs")
+def docs_command(
+    config: ConfigOpt = Path("pipeline.yml"),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", envvar="GLUEFLAKE_DOCS_DIR", help="Folder (default: .glueflake/docs)."
+        ),
+    ] = None,
+    target: TargetOpt = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", envvar="GLUEFLAKE_DOCS_SERVE", help="Serve on 127.0.0.1.")
+    ] = False,
+    port: Annotated[
+        int,
+        typer.Option(
+            envvar="GLUEFLAKE_DOCS_PORT", min=0, max=65535, help="--serve's port (0: any free)."
+        ),
+    ] = 8080,
+) -> None:
+    """Write the dbt docs site and report.html (the pipeline's state); --serve shows them."""
+    from glueflake.report import build_docs, docs_server, server_url
+
+    site = _call(lambda: build_docs(_config(config, secrets={"warehouse"}), out_dir, target=target))
+    out.print(site, highlight=False)
+    if not serve:
+        return
+    with _user_errors():
+        try:
+            server = docs_server(site.out_dir, port=port)
+        except OSError as exc:
+            raise UserError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
+    with server:
+        out.print(f"serving {server_url(server, 'report.html')} and {server_url(server)}")
+        out.print("Ctrl-C stops", highlight=False)
+        with suppress(KeyboardInterrupt):
+            server.serve_forever()
 
 
 @app.command("deploy-aws")

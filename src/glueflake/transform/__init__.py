@@ -3,7 +3,8 @@
 ``build(settings)`` runs ``dbt build`` (seeds, models, snapshots and tests in DAG
 order) with live per-node progress and returns a typed :class:`BuildSummary`; a
 failed model or test raises :class:`DbtFailure` naming it. ``freshness(settings)``
-runs ``dbt source freshness`` on the landing sources.
+runs ``dbt source freshness`` on the landing sources; ``docs_generate(settings)`` writes
+the dbt docs site.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from glueflake.transform.results import (
     NodeResult,
     SourceFreshness,
 )
-from glueflake.transform.runner import build, freshness
+from glueflake.transform.runner import build, docs_generate, freshness
 from glueflake.transform.settings import DbtSettings
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "NodeResult",
     "SourceFreshness",
     "build",
+    "docs_generate",
     "freshness",
 ]

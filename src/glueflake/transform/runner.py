@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -135,6 +136,39 @@ def freshness(
                 ),
             )
     return summary
+
+
+def docs_generate(settings: DbtSettings, *, empty_catalog: bool = False) -> Path:
+    """Run ``dbt docs generate --static`` into ``settings.resolved_target_path``.
+
+    The static page carries the manifest and the catalog inside it, so it opens from
+    a file with no server and fetches nothing.
+
+    Args:
+        settings: Project, profile target, DuckDB file and target path.
+        empty_catalog: Skip the warehouse's catalog (no connection for it), for a
+            warehouse that does not exist yet.
+
+    Returns:
+        The folder holding ``static_index.html``, ``index.html``, ``manifest.json``
+        and ``catalog.json``.
+
+    Raises:
+        DbtFailure: dbt could not parse, compile or read the catalog.
+    """
+    args = ["docs", "generate", "--static", *_common_args(settings, progress=False)]
+    if empty_catalog:
+        args.append("--empty-catalog")
+    collector = EventCollector(progress=False)
+    with _duckdb_env(settings):
+        result = _invoke(args, collector)
+    target = settings.resolved_target_path
+    if not result.success or not (target / "static_index.html").is_file():
+        errors = tuple(collector.errors)
+        if result.exception is not None:
+            errors += (f"{type(result.exception).__name__}: {result.exception}",)
+        raise DbtFailure(command="docs generate", errors=errors)
+    return target
 
 
 def _common_args(settings: DbtSettings, *, progress: bool) -> list[str]:
