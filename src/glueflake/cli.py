@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from glueflake.config import ConfigError, PipelineConfig, load_config
+
+if TYPE_CHECKING:
+    from glueflake.pipeline import DbtOptions, RunResult
+    from glueflake.transform import BuildSummary
 
 app = typer.Typer(
     name="glueflake",
@@ -63,6 +67,50 @@ ProgressOpt = Annotated[
     bool,
     typer.Option("--progress/--no-progress", envvar="GLUEFLAKE_PROGRESS", help="Progress bars."),
 ]
+
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"glueflake {version('glueflake')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level",
+            envvar="GLUEFLAKE_LOG_LEVEL",
+            case_sensitive=False,
+            help="How much glueflake's own log (on stderr) says.",
+        ),
+    ] = "warning",
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", envvar="GLUEFLAKE_VERBOSE", help="Same as --log-level debug."
+        ),
+    ] = False,
+) -> None:
+    """Batch ELT: REST APIs -> lake -> warehouse landing tables -> dbt."""
+    from glueflake.log import setup_logging
+    from glueflake.pipes import guard_standard_streams
+
+    # `glueflake run | head` must end when head does, never hang (see glueflake.pipes).
+    guard_standard_streams()
+    setup_logging("debug" if verbose else log_level)
 
 
 class UserError(Exception):
@@ -114,8 +162,12 @@ def demo_api(
     config: ConfigOpt = Path("pipeline.yml"),
     demo_day: DemoDayOpt = None,
     demo_hour: DemoHourOpt = None,
-    host: Annotated[str, typer.Option(envvar="GLUEFLAKE_DEMO_HOST")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="GLUEFLAKE_DEMO_PORT")] = 8000,
+    host: Annotated[
+        str, typer.Option(envvar="GLUEFLAKE_DEMO_HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(envvar="GLUEFLAKE_DEMO_PORT", help="Port to listen on.")
+    ] = 8000,
     api_key_env: Annotated[
         str,
         typer.Option(envvar="GLUEFLAKE_DEMO_KEY_ENV", help="Variable holding the API key."),
@@ -199,29 +251,103 @@ def status(config: ConfigOpt = Path("pipeline.yml")) -> None:
     out.print(_call(lambda: lake_status(_config(config))))
 
 
+TargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--target", "-t", envvar="GLUEFLAKE_DBT_TARGET", help="dbt profile target (dev, ci, prod)."
+    ),
+]
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        "-s",
+        envvar="GLUEFLAKE_DBT_SELECT",
+        help="dbt selection, as dbt takes it; repeat for a union.",
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude", envvar="GLUEFLAKE_DBT_EXCLUDE", help="dbt exclusion; repeat for several."
+    ),
+]
+VarsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vars",
+        envvar="GLUEFLAKE_DBT_VARS",
+        help="dbt project variables as a YAML mapping, e.g. '{landing_schema: landing}'.",
+    ),
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--threads", envvar="GLUEFLAKE_DBT_THREADS", min=1, help="dbt threads (default: profile's)."
+    ),
+]
+FullRefreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--full-refresh",
+        envvar="GLUEFLAKE_DBT_FULL_REFRESH",
+        help="Rebuild incremental models from scratch.",
+    ),
+]
+ProfilesDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--profiles-dir",
+        envvar="GLUEFLAKE_DBT_PROFILES_DIR",
+        help="Folder of profiles.yml (default: the config's dbt.profiles_dir).",
+    ),
+]
+
+
+def _dbt_options(
+    target: str | None,
+    select: list[str] | None,
+    exclude: list[str] | None,
+    dbt_vars: str | None,
+    threads: int | None,
+    full_refresh: bool,
+    profiles_dir: Path | None,
+) -> DbtOptions:
+    from glueflake.pipeline import DbtOptions, parse_dbt_vars
+
+    return DbtOptions(
+        target=target,
+        select=tuple(select or ()),
+        exclude=tuple(exclude or ()),
+        vars=parse_dbt_vars(dbt_vars),
+        threads=threads,
+        full_refresh=full_refresh,
+        profiles_dir=profiles_dir,
+    )
+
+
 @app.command()
 def transform(
     config: ConfigOpt = Path("pipeline.yml"),
-    target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
-    select: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_SELECT")] = None,
-    full_refresh: Annotated[
-        bool, typer.Option("--full-refresh", envvar="GLUEFLAKE_DBT_FULL_REFRESH")
-    ] = False,
+    target: TargetOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    dbt_vars: VarsOpt = None,
+    threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    profiles_dir: ProfilesDirOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) on the warehouse."""
     from glueflake.pipeline import transform as run_transform
 
-    summary = _call(
-        lambda: run_transform(
-            _config(config),
-            target=target,
-            select=select,
-            full_refresh=full_refresh,
-            progress=progress,
+    def go() -> BuildSummary:
+        options = _dbt_options(
+            target, select, exclude, dbt_vars, threads, full_refresh, profiles_dir
         )
-    )
-    out.print(summary)
+        return run_transform(_config(config), progress=progress, options=options)
+
+    out.print(_call(go))
 
 
 @app.command()
@@ -229,15 +355,27 @@ def run(
     config: ConfigOpt = Path("pipeline.yml"),
     demo_day: DemoDayOpt = None,
     demo_hour: DemoHourOpt = None,
-    target: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_TARGET")] = None,
+    only: OnlyOpt = None,
+    target: TargetOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    dbt_vars: VarsOpt = None,
+    threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    profiles_dir: ProfilesDirOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Extract, load and transform in order, then print one table of the whole run."""
     from glueflake.pipeline import run_pipeline
 
-    result = _call(
-        lambda: run_pipeline(_config(config, demo_day, demo_hour), target=target, progress=progress)
-    )
+    def go() -> RunResult:
+        options = _dbt_options(
+            target, select, exclude, dbt_vars, threads, full_refresh, profiles_dir
+        )
+        cfg = _config(config, demo_day, demo_hour)
+        return run_pipeline(cfg, progress=progress, only=only, dbt=options)
+
+    result = _call(go)
     out.print(result)
     if not result.ok:
         raise typer.Exit(1)
@@ -354,7 +492,11 @@ def deploy_aws_command(
     ] = "cron(0 3 * * ? *)",
     schedule_enabled: Annotated[
         bool,
-        typer.Option("--schedule-enabled/--schedule-disabled", envvar="GLUEFLAKE_AWS_SCHEDULE_ON"),
+        typer.Option(
+            "--schedule-enabled/--schedule-disabled",
+            envvar="GLUEFLAKE_AWS_SCHEDULE_ON",
+            help="Whether the daily trigger starts enabled.",
+        ),
     ] = True,
     snowflake_iam_user_arn: Annotated[
         str | None,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from glueflake.config import DuckDBWarehouse, PipelineConfig
+from glueflake.config import ConfigError, DuckDBWarehouse, PipelineConfig
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
@@ -19,15 +21,63 @@ if TYPE_CHECKING:
     from glueflake.transform import BuildSummary, DbtSettings
 
 
-def dbt_settings(config: PipelineConfig, *, target: str | None = None) -> DbtSettings:
+@dataclass(frozen=True)
+class DbtOptions:
+    """dbt's own command-line flags, as `glueflake transform` and `run` take them.
+
+    Attributes:
+        target: Profile target (default: the config's ``dbt.target``).
+        select: dbt selections, each as ``--select`` takes it; empty selects all.
+        exclude: dbt exclusions (``--exclude``).
+        vars: Project variables (``--vars``), over the ones the config implies.
+        threads: dbt threads (default: the profile's).
+        full_refresh: Rebuild incremental models and seeds from scratch.
+        profiles_dir: Folder of profiles.yml (default: the config's ``dbt.profiles_dir``).
+    """
+
+    target: str | None = None
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    vars: dict[str, object] = field(default_factory=dict)
+    threads: int | None = None
+    full_refresh: bool = False
+    profiles_dir: Path | None = None
+
+
+def parse_dbt_vars(text: str | None) -> dict[str, object]:
+    """Dbt's ``--vars`` text (a YAML or JSON mapping) as a dict.
+
+    Raises:
+        ConfigError: the text is not a YAML mapping.
+    """
+    if not text:
+        return {}
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"--vars: expected a YAML mapping such as '{{key: value}}' (got {text!r})"
+        )
+    return {str(k): v for k, v in value.items()}
+
+
+def dbt_settings(
+    config: PipelineConfig, *, target: str | None = None, options: DbtOptions | None = None
+) -> DbtSettings:
     """The dbt settings for this pipeline: project, profiles, target and DuckDB file."""
     from glueflake.transform import DbtSettings
 
+    options = options or DbtOptions()
     warehouse, dbt = config.warehouse, config.dbt
     return DbtSettings(
         project_dir=config.resolve_path(dbt.project_dir),
-        profiles_dir=config.resolve_path(dbt.profiles_dir),
-        target=target or dbt.target,
+        profiles_dir=options.profiles_dir or config.resolve_path(dbt.profiles_dir),
+        target=target or options.target or dbt.target,
+        vars=dict(options.vars),
+        threads=options.threads,
+        full_refresh=options.full_refresh,
         duckdb_path=(
             config.resolve_path(warehouse.path) if isinstance(warehouse, DuckDBWarehouse) else None
         ),
@@ -43,18 +93,24 @@ def transform(
     select: str | None = None,
     full_refresh: bool = False,
     progress: bool = True,
+    options: DbtOptions | None = None,
 ) -> BuildSummary:
     """Run `dbt build` for this pipeline's warehouse.
+
+    `options` carries dbt's flags; `target`, `select` and `full_refresh` are added
+    to them (the older keyword form).
 
     Raises:
         TransformError: a model failed or a test failed (the message names them).
     """
     from glueflake.transform import build
 
-    settings = dbt_settings(config, target=target)
+    options = options or DbtOptions()
+    settings = dbt_settings(config, target=target, options=options)
     if full_refresh:
         settings = settings.model_copy(update={"full_refresh": True})
-    return build(settings, select=select, progress=progress)
+    selected = (*options.select, *([select] if select else []))
+    return build(settings, select=selected, exclude=options.exclude, progress=progress)
 
 
 @dataclass
@@ -129,12 +185,26 @@ def _n(value: int | None) -> str:
 
 
 def run_pipeline(
-    config: PipelineConfig, *, target: str | None = None, progress: bool = True
+    config: PipelineConfig,
+    *,
+    target: str | None = None,
+    progress: bool = True,
+    only: list[str] | None = None,
+    dbt: DbtOptions | None = None,
 ) -> RunResult:
     """Extract, load and transform, in order; stop at the first stage that fails.
 
     A load that aborts (on_error: abort) or a dbt failure is reported in the result
     (`ok` is False) rather than raised, so the run's table still shows what happened.
+
+    Args:
+        config: The pipeline.
+        target: dbt profile target (default: the config's).
+        progress: Progress bars and per-node lines.
+        only: ``source`` or ``source.entity`` names to extract and load; with no
+            ``--select`` in `dbt`, dbt then builds what reads their landing tables
+            (``source:landing.<source>__<entity>+``).
+        dbt: dbt's flags for the transform stage.
     """
     from glueflake.errors import TransformError
     from glueflake.extract import run_extract
@@ -142,11 +212,15 @@ def run_pipeline(
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    extracted = run_extract(config, progress=progress)
+    dbt = dbt or DbtOptions()
+    if only and not dbt.select:
+        chosen = config.select(only)
+        dbt = replace(dbt, select=tuple(f"source:landing.{s}__{e}+" for s, e in chosen))
+    extracted = run_extract(config, only=only, progress=progress)
     seconds["extract"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    loaded = run_load(config, progress=progress)
+    loaded = run_load(config, only=only, progress=progress)
     seconds["load"] = time.perf_counter() - started
     result = RunResult(extract=extracted, load=loaded, seconds=seconds)
     result.status = lake_status(config)
@@ -156,7 +230,7 @@ def run_pipeline(
 
     started = time.perf_counter()
     try:
-        result.build = transform(config, target=target, progress=progress)
+        result.build = transform(config, target=target, progress=progress, options=dbt)
     except TransformError as exc:
         result.error = str(exc)
     seconds["transform"] = time.perf_counter() - started

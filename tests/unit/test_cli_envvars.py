@@ -8,8 +8,8 @@ import typer
 
 from glueflake.cli import app
 
-TYPER_OWN = {"help", "install_completion", "show_completion"}
-"""Options typer adds to every app; they are not glueflake's."""
+TYPER_OWN = {"help", "install_completion", "show_completion", "version"}
+"""Options typer adds to every app, and --version (it prints and exits): no variable."""
 
 
 def _options(command: Any, path: str = "glueflake") -> dict[tuple[str, str], Any]:
