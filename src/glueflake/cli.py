@@ -381,6 +381,112 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command("add-source")
+def add_source(
+    name: Annotated[str, typer.Argument(help="Name of the new source (lowercase, _).")],
+    url: Annotated[str, typer.Argument(help="Full URL of one endpoint, query included.")],
+    config: ConfigOpt = Path("pipeline.yml"),
+    entity: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_ADD_ENTITY", help="Entity name (default: URL's last part)."),
+    ] = None,
+    primary_key: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_ADD_PRIMARY_KEY", help="Key field, if not inferred."),
+    ] = None,
+    cursor_field: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_ADD_CURSOR_FIELD", help="Field ordering versions (updated_at...)."
+        ),
+    ] = None,
+    records_path: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_ADD_RECORDS_PATH", help="Dotted path of the record list in the body."
+        ),
+    ] = None,
+    pagination: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_ADD_PAGINATION",
+            help="single_page, page_number, offset, cursor, link_header or next_url.",
+        ),
+    ] = None,
+    incremental_param: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_ADD_INCREMENTAL_PARAM",
+            help="Query parameter the API filters changes by (turns incremental on).",
+        ),
+    ] = None,
+    bearer: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_ADD_BEARER", help="Bearer token, as '${ENV_VAR}'."),
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="GLUEFLAKE_ADD_API_KEY", help="API key, as '${ENV_VAR}'.")
+    ] = None,
+    api_key_name: Annotated[
+        str,
+        typer.Option(envvar="GLUEFLAKE_ADD_API_KEY_NAME", help="Header or parameter of the key."),
+    ] = "X-API-Key",
+    api_key_in: Annotated[
+        str, typer.Option(envvar="GLUEFLAKE_ADD_API_KEY_IN", help="header or query.")
+    ] = "header",
+    basic_user: Annotated[
+        str | None, typer.Option(envvar="GLUEFLAKE_ADD_BASIC_USER", help="Basic auth user name.")
+    ] = None,
+    basic_password: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_ADD_BASIC_PASSWORD", help="Basic auth password, '${VAR}'."),
+    ] = None,
+    max_pages: Annotated[
+        int, typer.Option(envvar="GLUEFLAKE_ADD_MAX_PAGES", min=1, help="Pages to sample.")
+    ] = 5,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", envvar="GLUEFLAKE_YES", help="Write without asking.")
+    ] = False,
+) -> None:
+    """Probe a REST endpoint and add it: config, dbt source, typed raw model and tests."""
+    from glueflake.scaffold import plan_add_source
+    from glueflake.scaffold.cli_auth import auth_block
+
+    auth = _call(
+        lambda: auth_block(bearer, api_key, api_key_name, api_key_in, basic_user, basic_password)
+    )
+    plan = _call(
+        lambda: plan_add_source(
+            config,
+            name,
+            url,
+            entity=entity,
+            auth=auth,
+            primary_key=primary_key,
+            cursor_field=cursor_field,
+            records_path=records_path,
+            pagination=pagination,
+            incremental_param=incremental_param,
+            max_pages=max_pages,
+        )
+    )
+    for change in plan.changes:
+        out.print(change.diff(), highlight=False, markup=False, end="")
+    for line in plan.summary():
+        console.print(f"found: {line}", highlight=False, markup=False)
+    for note in plan.notes:
+        console.print(f"[yellow]assumed:[/] {escape(note)}", highlight=False)
+    if not yes and not typer.confirm("write these files?", default=False, err=True):
+        console.print("nothing written")
+        raise typer.Exit(1)
+    plan.write()
+    console.print(
+        f"wrote {len(plan.changes)} files; `glueflake run --only {name}` extracts, loads "
+        f"and builds {plan.plan.model}",
+        highlight=False,
+    )
+
+
 snowflake_app = typer.Typer(
     help="Snowflake set-up: render the SQL scripts from config, apply them.",
     no_args_is_help=True,

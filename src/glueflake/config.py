@@ -107,8 +107,26 @@ class LinkHeaderPagination(_Model):
     page_size: PositiveInt = 100
 
 
+class NextUrlPagination(_Model):
+    """The body names the next page's URL (at `next_path`); null or absent ends it."""
+
+    type: Literal["next_url"]
+    next_path: str = Field(
+        default="next", description="dotted path of the next page's URL in the body"
+    )
+    size_param: str | None = Field(
+        default=None, description="query parameter of the page size on the first request"
+    )
+    page_size: PositiveInt = 100
+
+
 Pagination = Annotated[
-    SinglePage | PageNumberPagination | OffsetPagination | CursorPagination | LinkHeaderPagination,
+    SinglePage
+    | PageNumberPagination
+    | OffsetPagination
+    | CursorPagination
+    | LinkHeaderPagination
+    | NextUrlPagination,
     Field(discriminator="type"),
 ]
 
@@ -547,6 +565,7 @@ def _describe(err: Any, origins: Mapping[str, str] | None = None) -> str:
         "offset",
         "cursor",
         "link_header",
+        "next_url",
         "none",
         "api_key",
         "bearer",
