@@ -487,6 +487,23 @@ def add_source(
     )
 
 
+@app.command("init")
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new project (new or empty).")],
+) -> None:
+    """Create a new project that runs the whole pipeline on the bundled demo API."""
+    from glueflake.scaffold.init import init_project
+
+    written = _call(lambda: init_project(directory))
+    for path in written:
+        out.print(f"wrote {path}", highlight=False)
+    out.print(
+        f"next: cd {directory} && glueflake run   (or make demo); then add your own API "
+        "with glueflake add-source NAME URL",
+        highlight=False,
+    )
+
+
 snowflake_app = typer.Typer(
     help="Snowflake set-up: render the SQL scripts from config, apply them.",
     no_args_is_help=True,
