@@ -504,6 +504,31 @@ def init(
     )
 
 
+config_app = typer.Typer(
+    help="The config file's reference: JSON Schema for editors, Markdown for people.",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the config file (for YAML language servers)."""
+    import json
+
+    from glueflake.config_reference import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print the config reference as Markdown (docs/config.md is this output)."""
+    from glueflake.config_reference import render_markdown
+
+    print(render_markdown(), end="")
+
+
 snowflake_app = typer.Typer(
     help="Snowflake set-up: render the SQL scripts from config, apply them.",
     no_args_is_help=True,

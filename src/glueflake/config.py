@@ -441,7 +441,7 @@ def load_config(
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {exc}{_unquoted_env_hint(path, exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     problems: list[str] = []
@@ -461,6 +461,29 @@ def load_config(
         if not problems:
             return config
     raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _unquoted_env_hint(path: Path, exc: yaml.YAMLError) -> str:
+    """A hint when the YAML error is an unquoted ``${VAR}`` in a flow mapping or list.
+
+    In ``{token: ${TOKEN}}`` the ``{`` after ``$`` opens a nested flow mapping, which
+    YAML then reports as a missing ``,`` or ``}``; quoting the value is the fix.
+    """
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return ""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    for number in range(max(0, mark.line - 1), min(len(lines), mark.line + 1)):
+        found = re.search(r"(?<![\"'])\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lines[number])
+        if found:
+            return (
+                f"\n  hint: line {number + 1}: quote ${{{found.group(1)}}} inside "
+                f'{{...}} or [...]: "${{{found.group(1)}}}"'
+            )
+    return ""
 
 
 def apply_env_overrides(
