@@ -17,7 +17,7 @@ from rich.markup import escape
 from glueflake.config import ConfigError, PipelineConfig, load_config
 
 if TYPE_CHECKING:
-    from glueflake.pipeline import DbtOptions, RunResult
+    from glueflake.pipeline import DbtOptions
     from glueflake.transform import BuildSummary
 
 app = typer.Typer(
@@ -113,6 +113,35 @@ def main(
     setup_logging("debug" if verbose else log_level)
 
 
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        envvar="GLUEFLAKE_JSON",
+        help="Print one JSON document on stdout instead of tables (docs/json-output.md).",
+    ),
+]
+
+
+@contextmanager
+def _stdout_for(json_output: bool) -> Iterator[None]:
+    """With --json, everything but the document (progress, dbt lines) goes to stderr."""
+    if not json_output:
+        yield
+        return
+    import sys
+    from contextlib import redirect_stdout
+
+    with redirect_stdout(sys.stderr):
+        yield
+
+
+def _print_json(doc: dict[str, object]) -> None:
+    from glueflake.history import dumps
+
+    print(dumps(doc))
+
+
 class UserError(Exception):
     """A problem the user can fix; shown as one line, no traceback."""
 
@@ -200,15 +229,20 @@ def extract(
     demo_hour: DemoHourOpt = None,
     only: OnlyOpt = None,
     progress: ProgressOpt = True,
+    json_output: JsonOpt = False,
 ) -> None:
     """Extract every configured endpoint into the lake (the Glue job's work)."""
     from glueflake.extract import run_extract
+    from glueflake.history import extract_doc
 
-    out.print(
-        _call(
+    with _stdout_for(json_output):
+        summary = _call(
             lambda: run_extract(_config(config, demo_day, demo_hour), only=only, progress=progress)
         )
-    )
+    if json_output:
+        _print_json(extract_doc(summary))
+    else:
+        out.print(summary)
 
 
 @app.command()
@@ -226,8 +260,10 @@ def load(
         float, typer.Option(envvar="GLUEFLAKE_WATCH_INTERVAL", min=0.1, help="Poll seconds.")
     ] = 5.0,
     progress: ProgressOpt = True,
+    json_output: JsonOpt = False,
 ) -> None:
     """Load committed lake files into the warehouse landing tables, each exactly once."""
+    from glueflake.history import load_doc
     from glueflake.load import run_load, watch_lake
 
     cfg = _call(lambda: _config(config))
@@ -237,18 +273,27 @@ def load(
                 raise UserError("--force cannot be combined with --watch; run `load --force` first")
         _call(lambda: watch_lake(cfg, only=only, interval=interval, console=console))
         return
-    summary = _call(lambda: run_load(cfg, only=only, force=force, progress=progress))
-    out.print(summary)
+    with _stdout_for(json_output):
+        summary = _call(lambda: run_load(cfg, only=only, force=force, progress=progress))
+    if json_output:
+        _print_json(load_doc(summary))
+    else:
+        out.print(summary)
     if summary.aborted:
         raise typer.Exit(1)
 
 
 @app.command()
-def status(config: ConfigOpt = Path("pipeline.yml")) -> None:
+def status(config: ConfigOpt = Path("pipeline.yml"), json_output: JsonOpt = False) -> None:
     """Per entity: files and records in the lake, loaded, rejected, pending, orphaned."""
+    from glueflake.history import status_doc
     from glueflake.load import lake_status
 
-    out.print(_call(lambda: lake_status(_config(config))))
+    report = _call(lambda: lake_status(_config(config)))
+    if json_output:
+        _print_json(status_doc(report))
+    else:
+        out.print(report)
 
 
 TargetOpt = Annotated[
@@ -364,21 +409,49 @@ def run(
     full_refresh: FullRefreshOpt = False,
     profiles_dir: ProfilesDirOpt = None,
     progress: ProgressOpt = True,
+    json_output: JsonOpt = False,
 ) -> None:
-    """Extract, load and transform in order, then print one table of the whole run."""
+    """Extract, load and transform in order, then print one table of the whole run.
+
+    The run's document is also written to .glueflake/runs/<run_id>.json (`glueflake runs`).
+    """
+    from glueflake.history import recorded
     from glueflake.pipeline import run_pipeline
 
-    def go() -> RunResult:
-        options = _dbt_options(
-            target, select, exclude, dbt_vars, threads, full_refresh, profiles_dir
+    options = _call(
+        lambda: _dbt_options(target, select, exclude, dbt_vars, threads, full_refresh, profiles_dir)
+    )
+    cfg = _call(lambda: _config(config, demo_day, demo_hour))
+    with _stdout_for(json_output):
+        result, doc = _call(
+            lambda: recorded(
+                cfg, lambda: run_pipeline(cfg, progress=progress, only=only, dbt=options)
+            )
         )
-        cfg = _config(config, demo_day, demo_hour)
-        return run_pipeline(cfg, progress=progress, only=only, dbt=options)
-
-    result = _call(go)
-    out.print(result)
+    if json_output:
+        _print_json(doc)
+    else:
+        out.print(result)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("runs")
+def runs_command(
+    config: ConfigOpt = Path("pipeline.yml"),
+    limit: Annotated[
+        int, typer.Option(envvar="GLUEFLAKE_RUNS_LIMIT", min=1, help="Newest runs to show.")
+    ] = 20,
+    json_output: JsonOpt = False,
+) -> None:
+    """List the recorded runs, newest first (from .glueflake/runs/)."""
+    from glueflake.history import list_runs, runs_table
+
+    runs = _call(lambda: list_runs(_config(config), limit=limit))
+    if json_output:
+        _print_json({"kind": "glueflake.runs", "version": 1, "runs": runs})
+    else:
+        out.print(runs_table(runs))
 
 
 @app.command("add-source")
@@ -527,6 +600,55 @@ def config_reference() -> None:
     from glueflake.config_reference import render_markdown
 
     print(render_markdown(), end="")
+
+
+state_app = typer.Typer(
+    help="Incremental bookmarks: where each entity's next extract starts.",
+    no_args_is_help=True,
+)
+app.add_typer(state_app, name="state")
+EntityArg = Annotated[str, typer.Argument(help="The entity, as SOURCE.ENTITY.")]
+
+
+@state_app.command("show")
+def state_show(entity: EntityArg, config: ConfigOpt = Path("pipeline.yml")) -> None:
+    """Show an entity's bookmark: the cursor value the next run starts from."""
+    from glueflake.state import show_state
+
+    for line in _call(lambda: show_state(_config(config), entity)).lines():
+        out.print(line, highlight=False, markup=False)
+
+
+@state_app.command("reset")
+def state_reset(
+    entity: EntityArg,
+    config: ConfigOpt = Path("pipeline.yml"),
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", envvar="GLUEFLAKE_YES", help="Reset without asking.")
+    ] = False,
+) -> None:
+    """Set an entity's bookmark back to its incremental.initial value."""
+    from glueflake.state import reset_state, show_state
+
+    cfg = _call(lambda: _config(config))
+    before = _call(lambda: show_state(cfg, entity))
+    for line in before.lines():
+        console.print(line, highlight=False, markup=False)
+    if before.cursor_field is None:
+        _call(lambda: reset_state(cfg, entity))  # raises: nothing to reset
+    question = (
+        f"reset it? the next run re-reads {entity} from {before.initial} "
+        "(raw models keep one version per key)"
+    )
+    if not yes and not typer.confirm(question, default=False, err=True):
+        console.print("nothing changed")
+        raise typer.Exit(1)
+    after = _call(lambda: reset_state(cfg, entity))
+    out.print(
+        f"{entity}: bookmark reset; the next run asks for {after.cursor_field} >= {after.initial}",
+        highlight=False,
+        markup=False,
+    )
 
 
 snowflake_app = typer.Typer(
