@@ -128,6 +128,7 @@ def run_doc(
         "load": None,
         "status": None,
         "build": None,
+        "warnings": list(result.warnings) if result else [],
     }
     if result is not None:
         doc["extract"] = extract_doc(result.extract)

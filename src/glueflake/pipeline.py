@@ -123,6 +123,7 @@ class RunResult:
     build: BuildSummary | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -175,6 +176,7 @@ class RunResult:
                 parts.append(Text(f"snapshots: {history}"))
         timing = "  ".join(f"{stage} {secs:.1f}s" for stage, secs in self.seconds.items())
         parts.append(Text(f"duration: {timing}"))
+        parts.extend(Text(f"warning: {w}", style="yellow") for w in self.warnings)
         if self.error:
             parts.append(Text(f"failed: {self.error}", style="bold red"))
         return Group(*parts)
@@ -209,6 +211,7 @@ def run_pipeline(
     from glueflake.errors import TransformError
     from glueflake.extract import run_extract
     from glueflake.load import lake_status, run_load
+    from glueflake.transform.coverage import unread_entities
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -233,5 +236,9 @@ def run_pipeline(
         result.build = transform(config, target=target, progress=progress, options=dbt)
     except TransformError as exc:
         result.error = str(exc)
+        # What did build (raw rows, pass/fail/skip counts) stays in the run's table.
+        result.build = getattr(exc, "summary", None)
     seconds["transform"] = time.perf_counter() - started
+    manifest = dbt_settings(config, options=dbt).resolved_target_path / "manifest.json"
+    result.warnings = unread_entities(manifest, [(e.source, e.entity) for e in extracted.results])
     return result

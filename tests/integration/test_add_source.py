@@ -9,6 +9,7 @@ records in a raw table with typed columns (decimal, boolean, timestamp).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -93,9 +94,20 @@ def test_add_source_then_run_lands_every_page_typed(tmp_path: Path) -> None:
         assert "inferred from 10 samples" in models_yml
         assert "latest_version('typed', 'widget_id', updated_at='updated_at')" in model.read_text()
 
-        run = _glueflake("run", "--no-progress", cwd=tmp_path)
+        run = _glueflake("run", "--no-progress", "--json", cwd=tmp_path)
         assert run.returncode == 0, run.stdout + run.stderr
         assert TOKEN not in run.stdout + run.stderr
+
+    doc = json.loads(run.stdout)  # stdout is the one document
+    assert doc["ok"] is True
+    assert doc["extract"]["totals"]["records"] == 249 + 10
+    # The demo countries were extracted, but this project has no model for them.
+    assert doc["warnings"] == [
+        "restcountries.countries: no dbt source declares landing.restcountries__countries, "
+        "so no model reads it (glueflake add-source writes one)"
+    ]
+    history = json.loads((tmp_path / ".glueflake/runs" / f"{doc['run_id']}.json").read_text())
+    assert history == doc
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         types = dict(

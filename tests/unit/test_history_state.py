@@ -114,6 +114,7 @@ def test_run_json_and_the_history_file_hold_stages_counts_and_failures(project: 
         "load",
         "status",
         "build",
+        "warnings",
     ]
     assert doc["run_id"] == EXTRACTED.run_id
     assert doc["build"]["counts"]["test"] == {"passed": 1, "failed": 1, "warned": 0, "skipped": 0}
