@@ -33,7 +33,7 @@ ENV_OVERRIDE_PREFIX = "GLUEFLAKE__"
 DEMO_BASE_URL = "demo"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-_SECRET_FIELDS = frozenset({"key", "token", "password", "private_key_passphrase"})
+_SECRET_FIELDS = frozenset({"key", "token", "password", "private_key_passphrase", "webhook"})
 _INLINE_SECRET = "secrets must be written as ${ENV_VAR}, not inline"
 # Placeholder values the demo API gets when its key variable is unset: one per
 # variable and process, so every source that names the variable shares it.
@@ -341,6 +341,20 @@ class Dbt(_Model):
     )
 
 
+class Notify(_Model):
+    """A webhook told about each `glueflake run`: a short JSON document, POSTed."""
+
+    webhook: SecretStr = Field(
+        description="URL to POST to, as ${ENV_VAR} (webhook URLs carry their own token)"
+    )
+    when: Literal["failure", "always"] = Field(
+        default="failure", description="failure: only failed runs; always: every run"
+    )
+    timeout: Annotated[float, Field(gt=0)] = Field(
+        default=10.0, description="seconds to wait for the webhook"
+    )
+
+
 class PipelineConfig(_Model):
     """The whole pipeline: sources, lake, warehouse, dbt."""
 
@@ -349,6 +363,7 @@ class PipelineConfig(_Model):
     warehouse: Warehouse = Field(default_factory=DuckDBWarehouse)
     demo: Demo = Field(default_factory=Demo)
     dbt: Dbt = Field(default_factory=Dbt)
+    notify: Notify | None = None
     sources: dict[str, Source]
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -552,8 +567,8 @@ def _resolve_secrets(
                     node[key] = None
                 else:
                     # Unresolved: None where the field is optional (the warehouse's),
-                    # an empty secret where the auth type requires one (a source's).
-                    node[key] = "" if where[0] == "sources" else None
+                    # an empty secret where it is required (a source's auth, a webhook).
+                    node[key] = "" if where[0] in ("sources", "notify") else None
 
     walk(raw, ())
 

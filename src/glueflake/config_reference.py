@@ -24,6 +24,7 @@ NOTES: dict[str, str] = {
     "PipelineConfig.demo": "The bundled demo API, for sources with `base_url: demo`.",
     "PipelineConfig.dbt": "The dbt project and target the transform stage builds.",
     "PipelineConfig.sources": "REST APIs by name (lowercase, digits, `_`).",
+    "PipelineConfig.notify": "A webhook told about runs (none: no notifications).",
     "Lake.url": "A local folder (relative to this file) or `s3://bucket/prefix`.",
     "Lake.region": "AWS region of the bucket.",
     "DuckDBWarehouse.type": "Picks this warehouse.",
@@ -116,6 +117,7 @@ EXAMPLES: dict[str, str] = {
     "location: header}",
     "BearerAuth": 'auth: {type: bearer, token: "${GITHUB_TOKEN}"}',
     "BasicAuth": 'auth: {type: basic, username: etl, password: "${API_PASSWORD}"}',
+    "Notify": 'notify: {webhook: "${SLACK_WEBHOOK_URL}", when: failure}',
 }
 
 SECTIONS: tuple[tuple[str, tuple[type[BaseModel], ...]], ...] = (
@@ -133,8 +135,8 @@ SECTIONS: tuple[tuple[str, tuple[type[BaseModel], ...]], ...] = (
         ),
     ),
     ("Auth", (cfg.NoAuth, cfg.ApiKeyAuth, cfg.BearerAuth, cfg.BasicAuth)),
-    ("Lake, warehouse, demo, dbt", (cfg.Lake, cfg.DuckDBWarehouse, cfg.SnowflakeWarehouse)),
-    ("", (cfg.Demo, cfg.Dbt)),
+    ("Lake, warehouse, demo, dbt, notify", (cfg.Lake, cfg.DuckDBWarehouse, cfg.SnowflakeWarehouse)),
+    ("", (cfg.Demo, cfg.Dbt, cfg.Notify)),
 )
 _HIDDEN = {"PipelineConfig.base_dir"}
 

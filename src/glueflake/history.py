@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -151,7 +152,7 @@ def runs_dir(config: PipelineConfig) -> Path:
 def recorded(
     config: PipelineConfig, run: Callable[[], RunResult]
 ) -> tuple[RunResult, dict[str, Any]]:
-    """Call `run` and write its document to the history, also when it raises.
+    """Call `run`, write its document to the history (also when it raises), notify.
 
     Returns:
         The run's result and its document.
@@ -165,11 +166,26 @@ def recorded(
     try:
         result = run()
     except PipelineError as exc:
-        write_run(config, run_doc(None, started_at=started_at, run_id=new_run_id(), error=str(exc)))
+        doc = run_doc(None, started_at=started_at, run_id=new_run_id(), error=str(exc))
+        write_run(config, doc)
+        _notify(config, doc)
         raise
     doc = run_doc(result, started_at=started_at)
     write_run(config, doc)
+    problem = _notify(config, doc)
+    if problem:
+        result.warnings.append(problem)
+        doc["warnings"].append(problem)
     return result, doc
+
+
+def _notify(config: PipelineConfig, doc: dict[str, Any]) -> str | None:
+    from glueflake.notify import notify_run
+
+    problem = notify_run(config.notify, doc)
+    if problem:
+        logging.getLogger(__name__).warning(problem)
+    return problem
 
 
 def write_run(config: PipelineConfig, doc: dict[str, Any]) -> Path:

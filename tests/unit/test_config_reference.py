@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -58,9 +59,10 @@ def _models_in(annotation: object) -> list[type[BaseModel]]:
 
 
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
-def test_each_pagination_and_auth_example_is_valid(kind: str) -> None:
+def test_each_pagination_auth_and_notify_example_is_valid(kind: str) -> None:
     key, value = next(iter(yaml.safe_load(EXAMPLES[kind]).items()))
-    adapter = TypeAdapter(cfg.Pagination if key == "pagination" else cfg.Auth)
+    adapters = {"pagination": cfg.Pagination, "auth": cfg.Auth, "notify": cfg.Notify}
+    adapter: TypeAdapter[Any] = TypeAdapter(adapters[key])
     assert type(adapter.validate_python(value)).__name__ == kind
 
 
