@@ -67,7 +67,9 @@ def test_a_failed_build_keeps_what_built_and_the_counts(
     console = Console(width=80, record=True, file=io.StringIO())
     console.print(result)
     text = console.export_text()
-    row = next(line.split() for line in text.splitlines() if line.lstrip().startswith("shop.orders"))
+    row = next(
+        line.split() for line in text.splitlines() if line.lstrip().startswith("shop.orders")
+    )
     assert row[-1] == "42"  # raw rows of the model that built
     assert "1/3 models passed (1 failed, 1 skipped)" in " ".join(text.split())
     assert "failed: " in text and "fct_orders" in text
