@@ -5,11 +5,12 @@ Every option can also be set by an environment variable (shown in `--help`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -528,6 +529,16 @@ def add_source(
     auth = _call(
         lambda: auth_block(bearer, api_key, api_key_name, api_key_in, basic_user, basic_password)
     )
+    import sys
+
+    def choose(what: str, options: Sequence[str]) -> str:
+        console.print(f"{what}: several fields fit: {', '.join(options)}", highlight=False)
+        return str(
+            typer.prompt(
+                f"which is the {what}?", default=options[0], type=click.Choice(list(options))
+            )
+        )
+
     plan = _call(
         lambda: plan_add_source(
             config,
@@ -541,6 +552,7 @@ def add_source(
             pagination=pagination,
             incremental_param=incremental_param,
             max_pages=max_pages,
+            choose=choose if sys.stdin.isatty() and not yes else None,
         )
     )
     for change in plan.changes:

@@ -203,3 +203,53 @@ def test_the_source_block_goes_under_sources_and_keeps_the_rest() -> None:
     parsed = yaml.safe_load(after)
     assert list(parsed["sources"]) == ["shop", "things"]
     assert parsed["dbt"] == {"target": "dev"}
+
+
+# --- planning -----------------------------------------------------------------------
+
+
+def _plan(tmp_path: Any, **kwargs: Any) -> Any:
+    from glueflake.scaffold import plan_add_source
+
+    config = tmp_path / "pipeline.yml"
+    config.write_text(
+        "version: 1\nsources:\n  shop:\n    base_url: http://x\n"
+        "    endpoints:\n      a: {path: /a, primary_key: id}\n"
+    )
+    rows = [
+        {"id": i, "uuid": f"u{i}", "updatedAt": f"2026-01-0{i + 1}T00:00:00Z"} for i in range(3)
+    ]
+    transport = httpx.MockTransport(lambda request: _json({"data": rows}))
+    return plan_add_source(config, "things", URL, environ={}, transport=transport, **kwargs)
+
+
+def test_several_key_candidates_are_asked_about_or_named(tmp_path: Any) -> None:
+    asked: list[tuple[str, tuple[str, ...]]] = []
+
+    def choose(what: str, options: Any) -> str:
+        asked.append((what, tuple(options)))
+        return str(options[-1])
+
+    planned = _plan(tmp_path, choose=choose)
+    assert asked == [("primary key", ("id", "uuid"))]
+    assert planned.plan.primary_key == "uuid"
+    assert planned.plan.cursor_field == "updatedAt"
+    unasked = _plan(tmp_path)
+    assert unasked.plan.primary_key == "id"
+    assert any("primary key: took 'id' of id, uuid" in note for note in unasked.notes)
+    paths = [str(c.path.relative_to(tmp_path)) for c in unasked.changes]
+    assert paths == [
+        "pipeline.yml",
+        "models/raw/things/_things__sources.yml",
+        "models/raw/things/_things__models.yml",
+        "models/raw/things/raw_things__things.sql",
+    ]
+    assert not (tmp_path / "models").exists()  # planned, not written
+
+
+def test_an_existing_source_name_is_refused(tmp_path: Any) -> None:
+    from glueflake.scaffold import plan_add_source
+
+    _plan(tmp_path)
+    with pytest.raises(ScaffoldError, match="already in"):
+        plan_add_source(tmp_path / "pipeline.yml", "shop", URL, environ={})

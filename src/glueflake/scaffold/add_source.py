@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,13 @@ def _name(value: str, what: str) -> str:
     return value
 
 
-def _choose_key(inference: Inference, given: str | None, notes: list[str]) -> str:
+Chooser = Callable[[str, Sequence[str]], str]
+"""``choose(what, options)``: the user picks one of `options` (the first is the default)."""
+
+
+def _choose_key(
+    inference: Inference, given: str | None, notes: list[str], choose: Chooser | None = None
+) -> str:
     if given:
         column = inference.column(given)
         if column is None:
@@ -109,6 +115,8 @@ def _choose_key(inference: Inference, given: str | None, notes: list[str]) -> st
             "name (id, *_id, uuid, key, code); pass --primary-key"
         )
     if len(candidates) > 1:
+        if choose is not None:
+            return choose("primary key", candidates)
         notes.append(
             f"primary key: took {candidates[0]!r} of {', '.join(candidates)} "
             "(--primary-key to choose another)"
@@ -116,13 +124,17 @@ def _choose_key(inference: Inference, given: str | None, notes: list[str]) -> st
     return candidates[0]
 
 
-def _choose_cursor(inference: Inference, given: str | None, notes: list[str]) -> str | None:
+def _choose_cursor(
+    inference: Inference, given: str | None, notes: list[str], choose: Chooser | None = None
+) -> str | None:
     if given:
         if inference.column(given) is None:
             raise ScaffoldError(f"--cursor-field {given!r}: no such field in the samples")
         return given
     candidates = inference.cursor_candidates
     if candidates:
+        if len(candidates) > 1 and choose is not None:
+            return choose("cursor field", candidates)
         if len(candidates) > 1:
             notes.append(
                 f"cursor field: took {candidates[0]!r} of {', '.join(candidates)} "
@@ -151,6 +163,7 @@ def plan_add_source(
     max_pages: int = 5,
     environ: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,
+    choose: Chooser | None = None,
 ) -> AddSource:
     """Probe `url` and plan source `name`: the config block, dbt source, model and yml.
 
@@ -169,6 +182,8 @@ def plan_add_source(
         max_pages: pages to sample at most.
         environ: where ``${VAR}`` secrets are read (default: the environment).
         transport: an httpx transport instead of the network (tests).
+        choose: asks the user where the samples leave a choice (several key or
+            cursor candidates); None takes the likeliest and says so in the notes.
 
     Raises:
         ScaffoldError: the endpoint cannot be probed, or something cannot be decided.
@@ -195,8 +210,8 @@ def plan_add_source(
             f"not typed (no column name for a JSON path): {', '.join(inference.skipped)}; "
             "they stay in the landing table's record"
         )
-    key = _choose_key(inference, primary_key, notes)
-    cursor = _choose_cursor(inference, cursor_field, notes)
+    key = _choose_key(inference, primary_key, notes, choose)
+    cursor = _choose_cursor(inference, cursor_field, notes, choose)
     endpoint: dict[str, Any] = {"path": found.path}
     if found.records_path:
         endpoint["records"] = found.records_path
