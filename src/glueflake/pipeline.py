@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from glueflake.config import ConfigError, DuckDBWarehouse, PipelineConfig
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
@@ -110,6 +113,14 @@ def transform(
     if full_refresh:
         settings = settings.model_copy(update={"full_refresh": True})
     selected = (*options.select, *([select] if select else []))
+    logger.debug(
+        "dbt build: target %s, select %s, exclude %s, threads %s, full refresh %s",
+        settings.target,
+        list(selected) or "all",
+        list(options.exclude) or "none",
+        settings.threads or "profile's",
+        settings.full_refresh,
+    )
     return build(settings, select=selected, exclude=options.exclude, progress=progress)
 
 
@@ -221,10 +232,12 @@ def run_pipeline(
         dbt = replace(dbt, select=tuple(f"source:landing.{s}__{e}+" for s, e in chosen))
     extracted = run_extract(config, only=only, progress=progress)
     seconds["extract"] = time.perf_counter() - started
+    logger.info("extract: %s records in %.1fs", f"{extracted.records:,}", seconds["extract"])
 
     started = time.perf_counter()
     loaded = run_load(config, only=only, progress=progress)
     seconds["load"] = time.perf_counter() - started
+    logger.info("load: %s rows in %.1fs", f"{loaded.rows_loaded:,}", seconds["load"])
     result = RunResult(extract=extracted, load=loaded, seconds=seconds)
     result.status = lake_status(config)
     if loaded.aborted:

@@ -14,6 +14,8 @@ import yaml
 from typer.testing import CliRunner
 
 from glueflake.cli import app
+from glueflake.extract import ExtractSummary
+from glueflake.load import LoadSummary
 from glueflake.transform import runner
 
 CONFIG = {
@@ -106,11 +108,11 @@ def test_run_only_extracts_loads_and_builds_what_reads_that_entity(
 
     def fake_extract(config: Any, *, only: Any = None, progress: bool = True) -> Any:
         seen["extract"] = only
-        return SimpleNamespace(results=[])
+        return ExtractSummary("r")
 
     def fake_load(config: Any, *, only: Any = None, progress: bool = True) -> Any:
         seen["load"] = only
-        return SimpleNamespace(entities=[], aborted=False, problems=lambda: [])
+        return LoadSummary("l")
 
     monkeypatch.setattr(extract, "run_extract", fake_extract)
     monkeypatch.setattr(load, "run_load", fake_load)
