@@ -90,7 +90,7 @@ def test_add_source_then_run_lands_every_page_typed(tmp_path: Path) -> None:
         assert endpoint["pagination"] == {"type": "next_url", "next_path": "next"}
         assert config.read_text().startswith("# my pipeline\n")  # the rest kept as it was
         model = tmp_path / "models/raw/widgets/raw_widgets__widgets.sql"
-        models_yml = (tmp_path / "models/raw/widgets/_widgets__models.yml").read_text()
+        models_yml = (tmp_path / "models/raw/widgets/_widgets__widgets__models.yml").read_text()
         assert "inferred from 10 samples" in models_yml
         assert "latest_version('typed', 'widget_id', updated_at='updated_at')" in model.read_text()
 

@@ -240,16 +240,41 @@ def test_several_key_candidates_are_asked_about_or_named(tmp_path: Any) -> None:
     paths = [str(c.path.relative_to(tmp_path)) for c in unasked.changes]
     assert paths == [
         "pipeline.yml",
-        "models/raw/things/_things__sources.yml",
-        "models/raw/things/_things__models.yml",
+        "models/raw/things/_things__things__sources.yml",
+        "models/raw/things/_things__things__models.yml",
         "models/raw/things/raw_things__things.sql",
     ]
     assert not (tmp_path / "models").exists()  # planned, not written
 
 
-def test_an_existing_source_name_is_refused(tmp_path: Any) -> None:
+def test_a_second_endpoint_of_a_source_goes_under_its_endpoints_with_its_auth(
+    tmp_path: Any,
+) -> None:
     from glueflake.scaffold import plan_add_source
 
-    _plan(tmp_path)
-    with pytest.raises(ScaffoldError, match="already in"):
-        plan_add_source(tmp_path / "pipeline.yml", "shop", URL, environ={})
+    config = tmp_path / "pipeline.yml"
+    config.write_text(
+        "version: 1\nsources:\n  api:   # ours\n    base_url: http://api.test/v1\n"
+        "    auth: {type: bearer, token: '${TOK}'}\n"
+        "    endpoints:\n      users:\n        path: /users\n        primary_key: id\n"
+        "\n  other:\n    base_url: http://x\n    endpoints:\n      a: {path: /a, primary_key: id}\n"
+    )
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("Authorization"))
+        return _json(ROWS)
+
+    planned = plan_add_source(
+        config, "api", URL, environ={"TOK": "t"}, transport=httpx.MockTransport(handler)
+    )
+    assert set(seen) == {"Bearer t"}
+    after = yaml.safe_load(planned.changes[0].after)
+    assert list(after["sources"]["api"]["endpoints"]) == ["users", "things"]
+    assert after["sources"]["api"]["endpoints"]["things"]["path"] == "/things"
+    assert list(after["sources"]) == ["api", "other"]
+    assert "api:   # ours" in planned.changes[0].after
+    with pytest.raises(ScaffoldError, match="already configured"):
+        plan_add_source(config, "api", "http://api.test/v1/users", environ={"TOK": "t"})
+    with pytest.raises(ScaffoldError, match="is not below it"):
+        plan_add_source(config, "api", "http://elsewhere.test/things", environ={"TOK": "t"})

@@ -15,11 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
-from glueflake.config import IDENTIFIER, load_config
+from glueflake.config import IDENTIFIER, PipelineConfig, load_config
 from glueflake.scaffold.infer import Inference, infer, snake_case
-from glueflake.scaffold.probe import Probe, Prober, ScaffoldError
-from glueflake.scaffold.render import Plan, insert_source, models_yml, raw_model_sql, sources_yml
+from glueflake.scaffold.probe import Probe, Prober, ScaffoldError, split_url
+from glueflake.scaffold.render import (
+    Plan,
+    insert_endpoint,
+    insert_source,
+    models_yml,
+    raw_model_sql,
+    sources_yml,
+)
 
 
 @dataclass(frozen=True)
@@ -191,8 +199,11 @@ def plan_add_source(
     """
     _name(name, "source name")
     config = load_config(config_path, environ=environ or os.environ, resolve_secrets=False)
-    if name in config.sources:
-        raise ScaffoldError(f"source {name!r} is already in {config_path}; choose another name")
+    _, url_path, _ = split_url(url)
+    entity = _name(entity or snake_case(url_path.rstrip("/").rsplit("/", 1)[-1] or name), "entity")
+    existing, prefix = _existing_source(config_path, config, name, entity, url)
+    if existing is not None and auth is None:
+        auth = existing.get("auth")  # probe with the source's own auth
     prober = Prober(url, auth, environ=environ, transport=transport)
     try:
         found = prober.probe(records_path=records_path, pagination=pagination, max_pages=max_pages)
@@ -200,11 +211,10 @@ def plan_add_source(
         prober.close()
     if not found.records:
         raise ScaffoldError("the endpoint returned no records to sample; nothing to infer")
-    entity = _name(
-        entity or snake_case(found.path.rstrip("/").rsplit("/", 1)[-1] or name), "entity"
-    )
     inference = infer(found.records)
     notes = list(found.notes)
+    if existing is not None:
+        notes.append(f"source {name!r} exists: {entity!r} is added to its endpoints, same auth")
     if inference.skipped:
         notes.append(
             f"not typed (no column name for a JSON path): {', '.join(inference.skipped)}; "
@@ -212,7 +222,49 @@ def plan_add_source(
         )
     key = _choose_key(inference, primary_key, notes, choose)
     cursor = _choose_cursor(inference, cursor_field, notes, choose)
-    endpoint: dict[str, Any] = {"path": found.path}
+    endpoint = _endpoint(found, prefix, key, cursor, incremental_param, notes)
+    block: dict[str, Any] = {"base_url": found.base_url}
+    if auth and auth.get("type", "none") != "none":
+        block["auth"] = dict(auth)
+    block["endpoints"] = {entity: endpoint}
+    plan = Plan(name, entity, block, inference, key, cursor, url)
+    changes = _changes(config_path, plan, environ, new_source=existing is None)
+    return AddSource(plan=plan, probe=found, changes=changes, notes=notes)
+
+
+def _existing_source(
+    config_path: Path, config: PipelineConfig, name: str, entity: str, url: str
+) -> tuple[dict[str, Any] | None, str]:
+    """Source `name` as written in the file (``${VAR}`` kept), and its base_url's path.
+
+    (None, "") when there is no such source yet.
+
+    Raises:
+        ScaffoldError: `url` is not below its base_url, or it has `entity` already.
+    """
+    if name not in config.sources:
+        return None, ""
+    raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))["sources"][name]
+    base = config.sources[name].base_url
+    if not url.startswith(base + "/"):
+        raise ScaffoldError(
+            f"source {name!r} is at {base}, {url} is not below it; choose another name"
+        )
+    if entity in config.sources[name].endpoints:
+        raise ScaffoldError(f"{name}.{entity} is already configured; --entity names another")
+    return (raw if isinstance(raw, dict) else {}), httpx.URL(base).path.rstrip("/")
+
+
+def _endpoint(
+    found: Probe,
+    prefix: str,
+    key: str,
+    cursor: str | None,
+    incremental_param: str | None,
+    notes: list[str],
+) -> dict[str, Any]:
+    """The endpoint's block for the config."""
+    endpoint: dict[str, Any] = {"path": found.path[len(prefix) :] or "/"}
     if found.records_path:
         endpoint["records"] = found.records_path
     endpoint["primary_key"] = key
@@ -228,24 +280,27 @@ def plan_add_source(
             f"incremental: off (every run reads the whole endpoint); if the API filters by "
             f"{cursor!r}, pass --incremental-param NAME"
         )
-    block: dict[str, Any] = {"base_url": found.base_url}
-    if auth and auth.get("type", "none") != "none":
-        block["auth"] = dict(auth)
-    block["endpoints"] = {entity: endpoint}
-    plan = Plan(name, entity, block, inference, key, cursor, url)
-    changes = _changes(config_path, plan, environ)
-    return AddSource(plan=plan, probe=found, changes=changes, notes=notes)
+    return endpoint
 
 
-def _changes(config_path: Path, plan: Plan, environ: Mapping[str, str] | None) -> list[FileChange]:
+def _changes(
+    config_path: Path, plan: Plan, environ: Mapping[str, str] | None, *, new_source: bool
+) -> list[FileChange]:
     before = config_path.read_text(encoding="utf-8")
-    after = insert_source(before, plan.source, plan.config_block)
+    if new_source:
+        after = insert_source(before, plan.source, plan.config_block)
+    else:
+        endpoint = plan.config_block["endpoints"][plan.entity]
+        try:
+            after = insert_endpoint(before, plan.source, plan.entity, endpoint)
+        except ValueError as exc:
+            raise ScaffoldError(f"{config_path}: {exc}") from None
     _check_config(config_path, after, environ)
     config = load_config(config_path, environ=environ or os.environ, resolve_secrets=False)
     folder = config.resolve_path(config.dbt.project_dir) / "models" / "raw" / plan.source
     files = {
-        folder / f"_{plan.source}__sources.yml": sources_yml(plan),
-        folder / f"_{plan.source}__models.yml": models_yml(plan),
+        folder / f"_{plan.table}__sources.yml": sources_yml(plan),
+        folder / f"_{plan.table}__models.yml": models_yml(plan),
         folder / f"{plan.model}.sql": raw_model_sql(plan),
     }
     changes = [FileChange(config_path, before, after)]

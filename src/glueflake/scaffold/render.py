@@ -98,6 +98,63 @@ def insert_source(config_text: str, name: str, block: dict[str, Any]) -> str:
     return "\n".join(new) + "\n"
 
 
+def insert_endpoint(config_text: str, source: str, entity: str, endpoint: dict[str, Any]) -> str:
+    """`config_text` with `entity` added under ``sources.<source>.endpoints``.
+
+    Raises:
+        ValueError: the source's ``endpoints:`` is not a block mapping this can find
+            (a flow mapping, say); the message holds the block to paste by hand.
+    """
+    lines = config_text.splitlines()
+    dumped = yaml.safe_dump({entity: endpoint}, sort_keys=False, width=100)
+    top = next((i for i, line in enumerate(lines) if re.match(r"^sources:\s*(#.*)?$", line)), None)
+    found = None if top is None else _child(lines, top, 0, len(lines), source)
+    endpoints = None if found is None else _child(lines, *found, "endpoints")
+    if endpoints is None:
+        raise ValueError(
+            f"cannot find sources.{source}.endpoints as a block mapping; add this under it:\n"
+            + dumped
+        )
+    start, indent, end = endpoints
+    children = [
+        line
+        for line in lines[start + 1 : end]
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    width = len(children[0]) - len(children[0].lstrip()) if children else indent + 2
+    last = end
+    while last > start + 1 and not lines[last - 1].strip():
+        last -= 1
+    new = [*lines[:last], *_indent(dumped, width).splitlines(), *lines[last:]]
+    return "\n".join(new) + "\n"
+
+
+def _child(
+    lines: list[str], parent: int, parent_indent: int, end: int, key: str
+) -> tuple[int, int, int] | None:
+    """(line, indent, end of block) of block-mapping key `key` under line `parent`."""
+    for i in range(parent + 1, end):
+        line = lines[i]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        if indent <= parent_indent:
+            return None
+        if re.match(rf"^\s+{re.escape(key)}:\s*(#.*)?$", line):
+            stop = next(
+                (
+                    j
+                    for j in range(i + 1, end)
+                    if lines[j].strip()
+                    and not lines[j].lstrip().startswith("#")
+                    and len(lines[j]) - len(lines[j].lstrip()) <= indent
+                ),
+                end,
+            )
+            return i, indent, stop
+    return None
+
+
 def _indent(text: str, width: int) -> str:
     pad = " " * width
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
