@@ -106,7 +106,8 @@ def transform(
     Raises:
         TransformError: a model failed or a test failed (the message names them).
     """
-    from glueflake.transform import build
+    from glueflake.transform import DbtFailure, build
+    from glueflake.transform.sql_location import locate_all
 
     options = options or DbtOptions()
     settings = dbt_settings(config, target=target, options=options)
@@ -121,7 +122,19 @@ def transform(
         settings.threads or "profile's",
         settings.full_refresh,
     )
-    return build(settings, select=selected, exclude=options.exclude, progress=progress)
+    try:
+        return build(settings, select=selected, exclude=options.exclude, progress=progress)
+    except DbtFailure as exc:
+        # dbt names the compiled SQL's line; say where it is in the model's own file.
+        found = locate_all((n.message for n in exc.failed), settings.project_dir)
+        if not found:
+            raise
+        raise DbtFailure(
+            command=exc.command,
+            failed=exc.failed,
+            errors=(*exc.errors, *(f"in the model's file: {where}" for where in found)),
+            summary=exc.summary,
+        ) from None
 
 
 @dataclass
