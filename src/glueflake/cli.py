@@ -10,11 +10,12 @@ the variable, then the config file, then the default.
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -22,6 +23,10 @@ from rich.markup import escape
 from glueflake.config import ConfigError, PipelineConfig, load_config
 from glueflake.phase import mark
 from glueflake.redact import Redactor, config_redactor
+
+if TYPE_CHECKING:
+    from glueflake.pipeline import DbtOptions
+    from glueflake.transform import BuildSummary
 
 app = typer.Typer(
     name="glueflake",
@@ -74,6 +79,79 @@ TargetOpt = Annotated[
     str | None,
     typer.Option(envvar="GLUEFLAKE__DBT__TARGET", help="dbt profile target (default: dbt.target)."),
 ]
+
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"glueflake {version('glueflake')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            "--log-level",
+            envvar="GLUEFLAKE_LOG_LEVEL",
+            case_sensitive=False,
+            help="How much glueflake's own log (on stderr) says.",
+        ),
+    ] = "warning",
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", envvar="GLUEFLAKE_VERBOSE", help="Same as --log-level debug."
+        ),
+    ] = False,
+) -> None:
+    """Batch ELT: REST APIs -> lake -> warehouse landing tables -> dbt."""
+    from glueflake.log import setup_logging
+    from glueflake.pipes import guard_standard_streams
+
+    # `glueflake run | head` must end when head does, never hang (see glueflake.pipes).
+    guard_standard_streams()
+    setup_logging("debug" if verbose else log_level)
+
+
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        envvar="GLUEFLAKE_JSON",
+        help="Print one JSON document on stdout instead of tables (docs/json-output.md).",
+    ),
+]
+
+
+@contextmanager
+def _stdout_for(json_output: bool) -> Iterator[None]:
+    """With --json, everything but the document (progress, dbt lines) goes to stderr."""
+    if not json_output:
+        yield
+        return
+    import sys
+    from contextlib import redirect_stdout
+
+    with redirect_stdout(sys.stderr):
+        yield
+
+
+def _print_json(doc: dict[str, object]) -> None:
+    from glueflake.history import dumps
+
+    print(dumps(doc))
 
 
 class UserError(Exception):
@@ -153,8 +231,12 @@ def demo_api(
     config: ConfigOpt = Path("pipeline.yml"),
     demo_day: DemoDayOpt = None,
     demo_hour: DemoHourOpt = None,
-    host: Annotated[str, typer.Option(envvar="GLUEFLAKE_DEMO_HOST")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(envvar="GLUEFLAKE_DEMO_PORT")] = 8000,
+    host: Annotated[
+        str, typer.Option(envvar="GLUEFLAKE_DEMO_HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(envvar="GLUEFLAKE_DEMO_PORT", help="Port to listen on.")
+    ] = 8000,
     api_key_env: Annotated[
         str,
         typer.Option(envvar="GLUEFLAKE_DEMO_KEY_ENV", help="Variable holding the API key."),
@@ -187,20 +269,25 @@ def extract(
     demo_hour: DemoHourOpt = None,
     only: OnlyOpt = None,
     progress: ProgressOpt = True,
+    json_output: JsonOpt = False,
 ) -> None:
     """Extract every configured endpoint into the lake (the Glue job's work)."""
     from glueflake.extract import run_extract
+    from glueflake.history import extract_doc
 
     mark("extract")
-    out.print(
-        _call(
+    with _stdout_for(json_output):
+        summary = _call(
             lambda: run_extract(
                 _config(config, demo_day, demo_hour, secrets={"sources"}),
                 only=only,
                 progress=progress,
             )
         )
-    )
+    if json_output:
+        _print_json(extract_doc(summary))
+    else:
+        out.print(summary)
     mark("done")
 
 
@@ -219,8 +306,10 @@ def load(
         float, typer.Option(envvar="GLUEFLAKE_WATCH_INTERVAL", min=0.1, help="Poll seconds.")
     ] = 5.0,
     progress: ProgressOpt = True,
+    json_output: JsonOpt = False,
 ) -> None:
     """Load committed lake files into the warehouse landing tables, each exactly once."""
+    from glueflake.history import load_doc
     from glueflake.load import run_load, watch_lake
 
     cfg = _call(lambda: _config(config, secrets={"warehouse"}))
@@ -231,44 +320,121 @@ def load(
                 raise UserError("--force cannot be combined with --watch; run `load --force` first")
         _call(lambda: watch_lake(cfg, only=only, interval=interval, console=console))
         return
-    summary = _call(lambda: run_load(cfg, only=only, force=force, progress=progress))
-    out.print(summary)
+    with _stdout_for(json_output):
+        summary = _call(lambda: run_load(cfg, only=only, force=force, progress=progress))
+    if json_output:
+        _print_json(load_doc(summary))
+    else:
+        out.print(summary)
     mark("done")
     if summary.aborted:
         raise typer.Exit(1)
 
 
 @app.command()
-def status(config: ConfigOpt = Path("pipeline.yml")) -> None:
+def status(config: ConfigOpt = Path("pipeline.yml"), json_output: JsonOpt = False) -> None:
     """Per entity: files and records in the lake, loaded, rejected, pending, orphaned."""
+    from glueflake.history import status_doc
     from glueflake.load import lake_status
 
-    out.print(_call(lambda: lake_status(_config(config, secrets={"warehouse"}))))
+    report = _call(lambda: lake_status(_config(config, secrets={"warehouse"})))
+    if json_output:
+        _print_json(status_doc(report))
+    else:
+        out.print(report)
+
+
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        "-s",
+        envvar="GLUEFLAKE_DBT_SELECT",
+        help="dbt selection, as dbt takes it; repeat for a union.",
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude", envvar="GLUEFLAKE_DBT_EXCLUDE", help="dbt exclusion; repeat for several."
+    ),
+]
+VarsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--vars",
+        envvar="GLUEFLAKE_DBT_VARS",
+        help="dbt project variables as a YAML mapping, e.g. '{landing_schema: landing}'.",
+    ),
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--threads", envvar="GLUEFLAKE_DBT_THREADS", min=1, help="dbt threads (default: profile's)."
+    ),
+]
+FullRefreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--full-refresh",
+        envvar="GLUEFLAKE_DBT_FULL_REFRESH",
+        help="Rebuild incremental models from scratch.",
+    ),
+]
+ProfilesDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--profiles-dir",
+        envvar="GLUEFLAKE__DBT__PROFILES_DIR",
+        help="Folder of profiles.yml (default: the config's dbt.profiles_dir).",
+    ),
+]
+
+
+def _dbt_options(
+    target: str | None,
+    select: list[str] | None,
+    exclude: list[str] | None,
+    dbt_vars: str | None,
+    threads: int | None,
+    full_refresh: bool,
+    profiles_dir: Path | None,
+) -> DbtOptions:
+    from glueflake.pipeline import DbtOptions, parse_dbt_vars
+
+    return DbtOptions(
+        target=target,
+        select=tuple(select or ()),
+        exclude=tuple(exclude or ()),
+        vars=parse_dbt_vars(dbt_vars),
+        threads=threads,
+        full_refresh=full_refresh,
+        profiles_dir=profiles_dir,
+    )
 
 
 @app.command()
 def transform(
     config: ConfigOpt = Path("pipeline.yml"),
     target: TargetOpt = None,
-    select: Annotated[str | None, typer.Option(envvar="GLUEFLAKE_DBT_SELECT")] = None,
-    full_refresh: Annotated[
-        bool, typer.Option("--full-refresh", envvar="GLUEFLAKE_DBT_FULL_REFRESH")
-    ] = False,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    dbt_vars: VarsOpt = None,
+    threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    profiles_dir: ProfilesDirOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) on the warehouse."""
     from glueflake.pipeline import transform as run_transform
 
-    summary = _call(
-        lambda: run_transform(
-            _config(config, secrets=False),
-            target=target,
-            select=select,
-            full_refresh=full_refresh,
-            progress=progress,
+    def go() -> BuildSummary:
+        options = _dbt_options(
+            target, select, exclude, dbt_vars, threads, full_refresh, profiles_dir
         )
-    )
-    out.print(summary)
+        return run_transform(_config(config, secrets=False), progress=progress, options=options)
+
+    out.print(_call(go))
 
 
 @app.command()
@@ -276,22 +442,268 @@ def run(
     config: ConfigOpt = Path("pipeline.yml"),
     demo_day: DemoDayOpt = None,
     demo_hour: DemoHourOpt = None,
+    only: OnlyOpt = None,
     target: TargetOpt = None,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    dbt_vars: VarsOpt = None,
+    threads: ThreadsOpt = None,
+    full_refresh: FullRefreshOpt = False,
+    profiles_dir: ProfilesDirOpt = None,
     progress: ProgressOpt = True,
+    json_output: JsonOpt = False,
 ) -> None:
-    """Extract, load and transform in order, then print one table of the whole run."""
+    """Extract, load and transform in order, then print one table of the whole run.
+
+    The run's document is also written to .glueflake/runs/<run_id>.json (`glueflake runs`).
+    """
+    from glueflake.history import recorded
     from glueflake.pipeline import run_pipeline
 
-    result = _call(
-        lambda: run_pipeline(
-            _config(config, demo_day, demo_hour, secrets={"sources", "warehouse"}),
-            target=target,
-            progress=progress,
-        )
+    options = _call(
+        lambda: _dbt_options(target, select, exclude, dbt_vars, threads, full_refresh, profiles_dir)
     )
-    out.print(result)
+    cfg = _call(
+        lambda: _config(config, demo_day, demo_hour, secrets={"sources", "warehouse", "notify"})
+    )
+    with _stdout_for(json_output):
+        result, doc = _call(
+            lambda: recorded(
+                cfg, lambda: run_pipeline(cfg, progress=progress, only=only, dbt=options)
+            )
+        )
+    if json_output:
+        _print_json(doc)
+    else:
+        out.print(result)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("runs")
+def runs_command(
+    config: ConfigOpt = Path("pipeline.yml"),
+    limit: Annotated[
+        int, typer.Option(envvar="GLUEFLAKE_RUNS_LIMIT", min=1, help="Newest runs to show.")
+    ] = 20,
+    json_output: JsonOpt = False,
+) -> None:
+    """List the recorded runs, newest first (from .glueflake/runs/)."""
+    from glueflake.history import list_runs, runs_table
+
+    runs = _call(lambda: list_runs(_config(config, secrets=False), limit=limit))
+    if json_output:
+        _print_json({"kind": "glueflake.runs", "version": 1, "runs": runs})
+    else:
+        out.print(runs_table(runs))
+
+
+@app.command("add-source")
+def add_source(
+    name: Annotated[str, typer.Argument(help="Name of the new source (lowercase, _).")],
+    url: Annotated[str, typer.Argument(help="Full URL of one endpoint, query included.")],
+    config: ConfigOpt = Path("pipeline.yml"),
+    entity: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_ADD_ENTITY", help="Entity name (default: URL's last part)."),
+    ] = None,
+    primary_key: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_ADD_PRIMARY_KEY", help="Key field, if not inferred."),
+    ] = None,
+    cursor_field: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_ADD_CURSOR_FIELD", help="Field ordering versions (updated_at...)."
+        ),
+    ] = None,
+    records_path: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_ADD_RECORDS_PATH", help="Dotted path of the record list in the body."
+        ),
+    ] = None,
+    pagination: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_ADD_PAGINATION",
+            help="single_page, page_number, offset, cursor, link_header or next_url.",
+        ),
+    ] = None,
+    incremental_param: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GLUEFLAKE_ADD_INCREMENTAL_PARAM",
+            help="Query parameter the API filters changes by (turns incremental on).",
+        ),
+    ] = None,
+    bearer: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_ADD_BEARER", help="Bearer token, as '${ENV_VAR}'."),
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="GLUEFLAKE_ADD_API_KEY", help="API key, as '${ENV_VAR}'.")
+    ] = None,
+    api_key_name: Annotated[
+        str,
+        typer.Option(envvar="GLUEFLAKE_ADD_API_KEY_NAME", help="Header or parameter of the key."),
+    ] = "X-API-Key",
+    api_key_in: Annotated[
+        str, typer.Option(envvar="GLUEFLAKE_ADD_API_KEY_IN", help="header or query.")
+    ] = "header",
+    basic_user: Annotated[
+        str | None, typer.Option(envvar="GLUEFLAKE_ADD_BASIC_USER", help="Basic auth user name.")
+    ] = None,
+    basic_password: Annotated[
+        str | None,
+        typer.Option(envvar="GLUEFLAKE_ADD_BASIC_PASSWORD", help="Basic auth password, '${VAR}'."),
+    ] = None,
+    max_pages: Annotated[
+        int, typer.Option(envvar="GLUEFLAKE_ADD_MAX_PAGES", min=1, help="Pages to sample.")
+    ] = 5,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", envvar="GLUEFLAKE_YES", help="Write without asking.")
+    ] = False,
+) -> None:
+    """Probe a REST endpoint and add it: config, dbt source, typed raw model and tests."""
+    from glueflake.scaffold import plan_add_source
+    from glueflake.scaffold.cli_auth import auth_block
+
+    auth = _call(
+        lambda: auth_block(bearer, api_key, api_key_name, api_key_in, basic_user, basic_password)
+    )
+    import sys
+
+    def choose(what: str, options: Sequence[str]) -> str:
+        console.print(f"{what}: several fields fit: {', '.join(options)}", highlight=False)
+        return str(
+            typer.prompt(
+                f"which is the {what}?", default=options[0], type=click.Choice(list(options))
+            )
+        )
+
+    plan = _call(
+        lambda: plan_add_source(
+            config,
+            name,
+            url,
+            entity=entity,
+            auth=auth,
+            primary_key=primary_key,
+            cursor_field=cursor_field,
+            records_path=records_path,
+            pagination=pagination,
+            incremental_param=incremental_param,
+            max_pages=max_pages,
+            choose=choose if sys.stdin.isatty() and not yes else None,
+        )
+    )
+    for change in plan.changes:
+        out.print(change.diff(), highlight=False, markup=False, end="")
+    for line in plan.summary():
+        console.print(f"found: {line}", highlight=False, markup=False)
+    for note in plan.notes:
+        console.print(f"[yellow]assumed:[/] {escape(note)}", highlight=False)
+    if not yes and not typer.confirm("write these files?", default=False, err=True):
+        console.print("nothing written")
+        raise typer.Exit(1)
+    plan.write()
+    console.print(
+        f"wrote {len(plan.changes)} files; `glueflake run --only {name}` extracts, loads "
+        f"and builds {plan.plan.model}",
+        highlight=False,
+    )
+
+
+@app.command("init")
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new project (new or empty).")],
+) -> None:
+    """Create a new project that runs the whole pipeline on the bundled demo API."""
+    from glueflake.scaffold.init import init_project
+
+    written = _call(lambda: init_project(directory))
+    for path in written:
+        out.print(f"wrote {path}", highlight=False)
+    out.print(
+        f"next: cd {directory} && glueflake run   (or make demo); then add your own API "
+        "with glueflake add-source NAME URL",
+        highlight=False,
+    )
+
+
+config_app = typer.Typer(
+    help="The config file's reference: JSON Schema for editors, Markdown for people.",
+    no_args_is_help=True,
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of the config file (for YAML language servers)."""
+    import json
+
+    from glueflake.config_reference import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print the config reference as Markdown (docs/config.md is this output)."""
+    from glueflake.config_reference import render_markdown
+
+    print(render_markdown(), end="")
+
+
+state_app = typer.Typer(
+    help="Incremental bookmarks: where each entity's next extract starts.",
+    no_args_is_help=True,
+)
+app.add_typer(state_app, name="state")
+EntityArg = Annotated[str, typer.Argument(help="The entity, as SOURCE.ENTITY.")]
+
+
+@state_app.command("show")
+def state_show(entity: EntityArg, config: ConfigOpt = Path("pipeline.yml")) -> None:
+    """Show an entity's bookmark: the cursor value the next run starts from."""
+    from glueflake.state import show_state
+
+    for line in _call(lambda: show_state(_config(config, secrets=False), entity)).lines():
+        out.print(line, highlight=False, markup=False)
+
+
+@state_app.command("reset")
+def state_reset(
+    entity: EntityArg,
+    config: ConfigOpt = Path("pipeline.yml"),
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", envvar="GLUEFLAKE_YES", help="Reset without asking.")
+    ] = False,
+) -> None:
+    """Set an entity's bookmark back to its incremental.initial value."""
+    from glueflake.state import reset_state, show_state
+
+    cfg = _call(lambda: _config(config, secrets=False))
+    before = _call(lambda: show_state(cfg, entity))
+    for line in before.lines():
+        console.print(line, highlight=False, markup=False)
+    if before.cursor_field is None:
+        _call(lambda: reset_state(cfg, entity))  # raises: nothing to reset
+    question = (
+        f"reset it? the next run re-reads {entity} from {before.initial} "
+        "(raw models keep one version per key)"
+    )
+    if not yes and not typer.confirm(question, default=False, err=True):
+        console.print("nothing changed")
+        raise typer.Exit(1)
+    after = _call(lambda: reset_state(cfg, entity))
+    out.print(
+        f"{entity}: bookmark reset; the next run asks for {after.cursor_field} >= {after.initial}",
+        highlight=False,
+        markup=False,
+    )
 
 
 snowflake_app = typer.Typer(
@@ -497,7 +909,11 @@ def deploy_aws_command(
     ] = "cron(0 3 * * ? *)",
     schedule_enabled: Annotated[
         bool,
-        typer.Option("--schedule-enabled/--schedule-disabled", envvar="GLUEFLAKE_AWS_SCHEDULE_ON"),
+        typer.Option(
+            "--schedule-enabled/--schedule-disabled",
+            envvar="GLUEFLAKE_AWS_SCHEDULE_ON",
+            help="Whether the daily trigger starts enabled.",
+        ),
     ] = True,
     snowflake_iam_user_arn: Annotated[
         str | None,

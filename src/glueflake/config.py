@@ -36,11 +36,14 @@ ENV_OVERRIDE_PREFIX = "GLUEFLAKE__"
 DEMO_BASE_URL = "demo"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-_SECRET_FIELDS = frozenset({"key", "token", "password", "private_key", "private_key_passphrase"})
+_SECRET_FIELDS = frozenset(
+    {"key", "token", "password", "private_key", "private_key_passphrase", "webhook"}
+)
 #: The config sections that hold secrets; a stage resolves only the sections it uses
-#: (the extract: ``sources``; the loader: ``warehouse``; `snowflake apply`: ``setup``),
+#: (the extract: ``sources``; the loader: ``warehouse``; `snowflake apply`: ``setup``;
+#: a run's notification: ``notify``),
 #: see `load_config`.
-SECRET_SECTIONS = ("sources", "warehouse", "setup")
+SECRET_SECTIONS = ("sources", "warehouse", "setup", "notify")
 _INLINE_SECRET = "secrets must be written as ${ENV_VAR}, not inline"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Placeholder values the demo API gets when its key variable is unset: one per
@@ -166,8 +169,26 @@ class LinkHeaderPagination(_Model):
     page_size: PositiveInt = 100
 
 
+class NextUrlPagination(_Model):
+    """The body names the next page's URL (at `next_path`); null or absent ends it."""
+
+    type: Literal["next_url"]
+    next_path: str = Field(
+        default="next", description="dotted path of the next page's URL in the body"
+    )
+    size_param: str | None = Field(
+        default=None, description="query parameter of the page size on the first request"
+    )
+    page_size: PositiveInt = 100
+
+
 Pagination = Annotated[
-    SinglePage | PageNumberPagination | OffsetPagination | CursorPagination | LinkHeaderPagination,
+    SinglePage
+    | PageNumberPagination
+    | OffsetPagination
+    | CursorPagination
+    | LinkHeaderPagination
+    | NextUrlPagination,
     Field(discriminator="type"),
 ]
 
@@ -560,6 +581,20 @@ class Dbt(_Model):
     )
 
 
+class Notify(_Model):
+    """A webhook told about each `glueflake run`: a short JSON document, POSTed."""
+
+    webhook: SecretStr = Field(
+        description="URL to POST to, as ${ENV_VAR} (webhook URLs carry their own token)"
+    )
+    when: Literal["failure", "always"] = Field(
+        default="failure", description="failure: only failed runs; always: every run"
+    )
+    timeout: Annotated[float, Field(gt=0)] = Field(
+        default=10.0, description="seconds to wait for the webhook"
+    )
+
+
 class PipelineConfig(_Model):
     """The whole pipeline: sources, lake, warehouse, dbt."""
 
@@ -569,6 +604,7 @@ class PipelineConfig(_Model):
     demo: Demo = Field(default_factory=Demo)
     dbt: Dbt = Field(default_factory=Dbt)
     setup: SnowflakeSetup | None = None
+    notify: Notify | None = None
     sources: dict[str, Source]
     base_dir: Path = Field(default=Path("."), exclude=True)
 
@@ -665,7 +701,7 @@ def load_config(
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: not valid YAML: {exc}{_unquoted_env_hint(path, exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     problems: list[str] = []
@@ -692,6 +728,29 @@ def load_config(
         if not problems:
             return config
     raise ConfigError(f"{path}: invalid configuration\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def _unquoted_env_hint(path: Path, exc: yaml.YAMLError) -> str:
+    """A hint when the YAML error is an unquoted ``${VAR}`` in a flow mapping or list.
+
+    In ``{token: ${TOKEN}}`` the ``{`` after ``$`` opens a nested flow mapping, which
+    YAML then reports as a missing ``,`` or ``}``; quoting the value is the fix.
+    """
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return ""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    for number in range(max(0, mark.line - 1), min(len(lines), mark.line + 1)):
+        found = re.search(r"(?<![\"'])\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lines[number])
+        if found:
+            return (
+                f"\n  hint: line {number + 1}: quote ${{{found.group(1)}}} inside "
+                f'{{...}} or [...]: "${{{found.group(1)}}}"'
+            )
+    return ""
 
 
 def apply_env_overrides(
@@ -764,8 +823,8 @@ def _resolve_secrets(
                     node[key] = None
                 else:
                     # Unresolved: None where the field is optional (the warehouse's),
-                    # an empty secret where the auth type requires one (a source's).
-                    node[key] = "" if where[0] == "sources" else None
+                    # an empty secret where it is required (a source's auth, a webhook).
+                    node[key] = "" if where[0] in ("sources", "notify") else None
 
     walk(raw, ())
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import yaml
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from glueflake.config import PipelineConfig
+from glueflake.config import ConfigError, PipelineConfig
 from glueflake.phase import mark
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
@@ -20,16 +25,64 @@ if TYPE_CHECKING:
     from glueflake.transform import BuildSummary, DbtSettings
 
 
-def dbt_settings(config: PipelineConfig, *, target: str | None = None) -> DbtSettings:
-    """The dbt settings: project, profiles, target, and the warehouse backend's own."""
+@dataclass(frozen=True)
+class DbtOptions:
+    """dbt's own command-line flags, as `glueflake transform` and `run` take them.
+
+    Attributes:
+        target: Profile target (default: the config's ``dbt.target``).
+        select: dbt selections, each as ``--select`` takes it; empty selects all.
+        exclude: dbt exclusions (``--exclude``).
+        vars: Project variables (``--vars``), over the ones the config implies.
+        threads: dbt threads (default: the profile's).
+        full_refresh: Rebuild incremental models and seeds from scratch.
+        profiles_dir: Folder of profiles.yml (default: the config's ``dbt.profiles_dir``).
+    """
+
+    target: str | None = None
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    vars: dict[str, object] = field(default_factory=dict)
+    threads: int | None = None
+    full_refresh: bool = False
+    profiles_dir: Path | None = None
+
+
+def parse_dbt_vars(text: str | None) -> dict[str, object]:
+    """Dbt's ``--vars`` text (a YAML or JSON mapping) as a dict.
+
+    Raises:
+        ConfigError: the text is not a YAML mapping.
+    """
+    if not text:
+        return {}
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"--vars: expected a YAML mapping such as '{{key: value}}' (got {text!r})"
+        )
+    return {str(k): v for k, v in value.items()}
+
+
+def dbt_settings(
+    config: PipelineConfig, *, target: str | None = None, options: DbtOptions | None = None
+) -> DbtSettings:
+    """The dbt settings: project, profiles, target, flags and the warehouse backend's own."""
     from glueflake.load import open_warehouse
     from glueflake.transform import DbtSettings
 
+    options = options or DbtOptions()
     dbt = config.dbt
     return DbtSettings(
         project_dir=config.resolve_path(dbt.project_dir),
-        profiles_dir=config.resolve_path(dbt.profiles_dir),
-        target=target or dbt.target,
+        profiles_dir=options.profiles_dir or config.resolve_path(dbt.profiles_dir),
+        target=target or options.target or dbt.target,
+        vars=dict(options.vars),
+        threads=options.threads,
+        full_refresh=options.full_refresh,
         target_path=config.resolve_path(dbt.target_path) if dbt.target_path else None,
         log_path=config.resolve_path(dbt.log_path) if dbt.log_path else None,
         **open_warehouse(config).dbt_settings(),
@@ -43,18 +96,45 @@ def transform(
     select: str | None = None,
     full_refresh: bool = False,
     progress: bool = True,
+    options: DbtOptions | None = None,
 ) -> BuildSummary:
     """Run `dbt build` for this pipeline's warehouse.
+
+    `options` carries dbt's flags; `target`, `select` and `full_refresh` are added
+    to them (the older keyword form).
 
     Raises:
         TransformError: a model failed or a test failed (the message names them).
     """
-    from glueflake.transform import build
+    from glueflake.transform import DbtFailure, build
+    from glueflake.transform.sql_location import locate_all
 
-    settings = dbt_settings(config, target=target)
+    options = options or DbtOptions()
+    settings = dbt_settings(config, target=target, options=options)
     if full_refresh:
         settings = settings.model_copy(update={"full_refresh": True})
-    return build(settings, select=select, progress=progress)
+    selected = (*options.select, *([select] if select else []))
+    logger.debug(
+        "dbt build: target %s, select %s, exclude %s, threads %s, full refresh %s",
+        settings.target,
+        list(selected) or "all",
+        list(options.exclude) or "none",
+        settings.threads or "profile's",
+        settings.full_refresh,
+    )
+    try:
+        return build(settings, select=selected, exclude=options.exclude, progress=progress)
+    except DbtFailure as exc:
+        # dbt names the compiled SQL's line; say where it is in the model's own file.
+        found = locate_all((n.message for n in exc.failed), settings.project_dir)
+        if not found:
+            raise
+        raise DbtFailure(
+            command=exc.command,
+            failed=exc.failed,
+            errors=(*exc.errors, *(f"in the model's file: {where}" for where in found)),
+            summary=exc.summary,
+        ) from None
 
 
 @dataclass
@@ -67,6 +147,7 @@ class RunResult:
     build: BuildSummary | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -128,6 +209,7 @@ class RunResult:
                 parts.append(Text(f"snapshots: {history}"))
         timing = "  ".join(f"{stage} {secs:.1f}s" for stage, secs in self.seconds.items())
         parts.append(Text(f"duration: {timing}"))
+        parts.extend(Text(f"warning: {w}", style="yellow") for w in self.warnings)
         if self.error:
             parts.append(Text(f"failed: {self.error}", style="bold red"))
         return Group(*parts)
@@ -138,12 +220,26 @@ def _n(value: int | None) -> str:
 
 
 def run_pipeline(
-    config: PipelineConfig, *, target: str | None = None, progress: bool = True
+    config: PipelineConfig,
+    *,
+    target: str | None = None,
+    progress: bool = True,
+    only: list[str] | None = None,
+    dbt: DbtOptions | None = None,
 ) -> RunResult:
     """Extract, load and transform, in order; stop at the first stage that fails.
 
     A load that aborts (on_error: abort) or a dbt failure is reported in the result
     (`ok` is False) rather than raised, so the run's table still shows what happened.
+
+    Args:
+        config: The pipeline.
+        target: dbt profile target (default: the config's).
+        progress: Progress bars and per-node lines.
+        only: ``source`` or ``source.entity`` names to extract and load; with no
+            ``--select`` in `dbt`, dbt then builds what reads their landing tables
+            (``source:landing.<source>__<entity>+``).
+        dbt: dbt's flags for the transform stage.
 
     Raises:
         LeaseHeld: another run holds the lake's run lease.
@@ -155,24 +251,38 @@ def run_pipeline(
     # One run at a time per lake: a second one stops here with one line naming the
     # first (its load and dbt would otherwise fail on the warehouse's lock).
     with Lease(open_lake(config), lease_key(), what="run", ttl=config.lake.lease_ttl):
-        return _run_stages(config, target=target, progress=progress)
+        return _run_stages(config, target=target, progress=progress, only=only, dbt=dbt)
 
 
-def _run_stages(config: PipelineConfig, *, target: str | None, progress: bool) -> RunResult:
+def _run_stages(
+    config: PipelineConfig,
+    *,
+    target: str | None,
+    progress: bool,
+    only: list[str] | None,
+    dbt: DbtOptions | None,
+) -> RunResult:
     from glueflake.errors import TransformError
     from glueflake.extract import run_extract
     from glueflake.load import lake_status, run_load
+    from glueflake.transform.coverage import unread_entities
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
+    dbt = dbt or DbtOptions()
+    if only and not dbt.select:
+        chosen = config.select(only)
+        dbt = replace(dbt, select=tuple(f"source:landing.{s}__{e}+" for s, e in chosen))
     mark("extract")
-    extracted = run_extract(config, progress=progress)
+    extracted = run_extract(config, only=only, progress=progress)
     seconds["extract"] = time.perf_counter() - started
+    logger.info("extract: %s records in %.1fs", f"{extracted.records:,}", seconds["extract"])
 
     started = time.perf_counter()
     mark("load")
-    loaded = run_load(config, progress=progress)
+    loaded = run_load(config, only=only, progress=progress)
     seconds["load"] = time.perf_counter() - started
+    logger.info("load: %s rows in %.1fs", f"{loaded.rows_loaded:,}", seconds["load"])
     result = RunResult(extract=extracted, load=loaded, seconds=seconds)
     result.status = lake_status(config)
     if loaded.aborted:
@@ -182,9 +292,13 @@ def _run_stages(config: PipelineConfig, *, target: str | None, progress: bool) -
     started = time.perf_counter()
     mark("transform")
     try:
-        result.build = transform(config, target=target, progress=progress)
+        result.build = transform(config, target=target, progress=progress, options=dbt)
     except TransformError as exc:
         result.error = str(exc)
+        # What did build (raw rows, pass/fail/skip counts) stays in the run's table.
+        result.build = getattr(exc, "summary", None)
     seconds["transform"] = time.perf_counter() - started
+    manifest = dbt_settings(config, options=dbt).resolved_target_path / "manifest.json"
+    result.warnings = unread_entities(manifest, [(e.source, e.entity) for e in extracted.results])
     mark("done")
     return result

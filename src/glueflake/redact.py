@@ -70,7 +70,7 @@ class Redactor:
 
 
 def config_redactor(config: PipelineConfig) -> Redactor:
-    """A redactor for every secret a configuration resolved (sources, warehouse, set-up)."""
+    """A redactor for every secret a configuration resolved (sources, warehouse, set-up, notify)."""
     from pydantic import SecretStr
 
     from glueflake.config import BasicAuth
@@ -84,8 +84,8 @@ def config_redactor(config: PipelineConfig) -> Redactor:
             secret = getattr(auth, name, None)
             if secret is not None:
                 forms |= secret_forms(secret.get_secret_value())
-    # Every secret of the warehouse (whatever its kind) and of the admin set-up.
-    for section in (config.warehouse, config.setup):
+    # Every secret of the warehouse (whatever its kind), the admin set-up and the webhook.
+    for section in (config.warehouse, config.setup, config.notify):
         for name in type(section).model_fields if section is not None else ():
             secret = getattr(section, name)
             if isinstance(secret, SecretStr):

@@ -29,8 +29,8 @@ from glueflake.config import (
 if TYPE_CHECKING:
     from conftest import DemoConfig
 
-TYPER_OWN = {"help", "install_completion", "show_completion"}
-"""Options typer adds to every app; they are not glueflake's."""
+TYPER_OWN = {"help", "install_completion", "show_completion", "version"}
+"""Options typer adds to every app, and --version (it prints and exits): no variable."""
 
 
 def _options(command: Any, path: str = "glueflake") -> dict[tuple[str, str], Any]:
@@ -121,8 +121,10 @@ def _demo_day(cfg: PipelineConfig, **_: Any) -> object:
     return cfg.demo.day
 
 
-def _dbt_target(cfg: PipelineConfig, *, target: str | None = None, **_: Any) -> object:
-    return target or cfg.dbt.target
+def _dbt_target(
+    cfg: PipelineConfig, *, target: str | None = None, options: Any = None, **_: Any
+) -> object:
+    return target or (options.target if options else None) or cfg.dbt.target
 
 
 # command, its stage function, what it was given, flag, variable, old name, values

@@ -16,6 +16,7 @@ import httpx
 from glueflake.config import (
     CursorPagination,
     LinkHeaderPagination,
+    NextUrlPagination,
     OffsetPagination,
     PageNumberPagination,
     Pagination,
@@ -271,6 +272,43 @@ class LinkHeaderPaginator(Paginator):
         return predict_integer_step(url, next_url)
 
 
+class NextUrlPaginator(Paginator):
+    """The body names the next page's URL; null, empty or absent (or an empty page) ends it."""
+
+    def __init__(self, cfg: NextUrlPagination, where: str = "endpoint") -> None:
+        """Paginate per `cfg`; `where` names the endpoint in errors."""
+        self.cfg = cfg
+        self.where = where
+
+    @property
+    def body_fields(self) -> tuple[str, ...]:
+        """The next URL's path."""
+        return (self.cfg.next_path,)
+
+    def first(self, url: httpx.URL) -> httpx.URL:
+        """The endpoint URL, with the page size parameter if configured."""
+        if self.cfg.size_param:
+            return url.copy_merge_params({self.cfg.size_param: self.cfg.page_size})
+        return url
+
+    def next(self, url: httpx.URL, page: Page) -> httpx.URL | None:
+        """The URL the body names, resolved against the page's URL."""
+        target: Any = page.decoded.body.get(self.cfg.next_path)
+        if not target or not isinstance(target, str) or not page.count:
+            return None
+        next_url = httpx.URL(urljoin(str(url), target))
+        if str(next_url) == str(url):
+            raise ExtractError(
+                f"{self.where}: the body's next page ({self.cfg.next_path!r}) is the page "
+                "itself; stopping instead of looping forever"
+            )
+        return next_url
+
+    def predict(self, url: httpx.URL, next_url: httpx.URL) -> Predictor | None:
+        """Predictable when the URLs step one integer parameter (``page=2``, ``3``...)."""
+        return predict_integer_step(url, next_url)
+
+
 #: The paginator class of each pagination ``type``: built as ``cls(config, where)``.
 PAGINATORS: dict[str, Callable[[Any, str], Paginator]] = {
     model_tag(SinglePage): SinglePagePaginator,
@@ -278,6 +316,7 @@ PAGINATORS: dict[str, Callable[[Any, str], Paginator]] = {
     model_tag(OffsetPagination): OffsetPaginator,
     model_tag(CursorPagination): CursorPaginator,
     model_tag(LinkHeaderPagination): LinkHeaderPaginator,
+    model_tag(NextUrlPagination): NextUrlPaginator,
 }
 
 

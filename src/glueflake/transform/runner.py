@@ -35,8 +35,8 @@ DUCKDB_TARGETS = frozenset({"dev", "ci"})
 def build(
     settings: DbtSettings,
     *,
-    select: str | None = None,
-    exclude: str | None = None,
+    select: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] | None = None,
     progress: bool = True,
     console: Console | None = None,
 ) -> BuildSummary:
@@ -44,8 +44,9 @@ def build(
 
     Args:
         settings: Project, profile target, DuckDB file and flags.
-        select: dbt selection (``--select``); None builds everything.
-        exclude: dbt exclusion (``--exclude``).
+        select: dbt selection (``--select``), one or several (their union);
+            None or empty builds everything.
+        exclude: dbt exclusion (``--exclude``), one or several.
         progress: Show a live progress bar and a line per node instead of dbt's
             own log lines (dbt's log file under ``settings.log_path`` keeps them).
         console: Rich console to draw on.
@@ -58,10 +59,10 @@ def build(
             the message names every failed node with dbt's error text.
     """
     args = ["build", *_common_args(settings, progress=progress)]
-    if select:
-        args += ["--select", select]
-    if exclude:
-        args += ["--exclude", exclude]
+    for flag, values in (("--select", select), ("--exclude", exclude)):
+        listed = [values] if isinstance(values, str) else list(values or ())
+        if listed:
+            args += [flag, *listed]
     if settings.full_refresh:
         args.append("--full-refresh")
     started = time.perf_counter()

@@ -1,0 +1,42 @@
+"""Off a terminal, the extract's progress prints a line every few seconds (issue 17).
+
+Before, a CI log saw nothing until every endpoint had finished.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from glueflake.extract.progress import ExtractProgress
+
+
+def test_off_a_terminal_a_line_per_heartbeat() -> None:
+    now = [0.0]
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=100)
+    with ExtractProgress(True, console, heartbeat=5.0, clock=lambda: now[0]) as progress:
+        task = progress.endpoint("shop.orders")
+        for _ in range(12):  # a page of 1,000 records every second
+            now[0] += 1.0
+            task.advance(1_000)
+        task.done()
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("extract ")]
+    assert lines == [
+        "extract shop.orders: 5,000 records, 5 pages, 5s",
+        "extract shop.orders: 10,000 records, 10 pages, 10s",
+    ]
+    assert "12,000 records" in out.getvalue()  # the final state, as before
+
+
+def test_on_a_terminal_no_extra_lines() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    now = [0.0]
+    with ExtractProgress(True, console, heartbeat=0.0, clock=lambda: now[0]) as progress:
+        task = progress.endpoint("shop.orders")
+        now[0] += 10
+        task.advance(10)
+        task.done()
+    assert "extract shop.orders:" not in out.getvalue()
