@@ -58,7 +58,10 @@ def test_france_is_real() -> None:
     assert fr["idd"] == {"root": "+3", "suffixes": ["3"]}
     assert fr["tld"] == [".fr"] and "UTC+01:00" in fr["timezones"]
     assert fr["demonyms"] == {"eng": {"f": "French", "m": "French"}}
-    assert fr["translations"]["deu"] == {"official": "Französische Republik", "common": "Frankreich"}
+    assert fr["translations"]["deu"] == {
+        "official": "Französische Republik",
+        "common": "Frankreich",
+    }
     assert "République française" in fr["altSpellings"]
 
 

@@ -322,7 +322,7 @@ def _localized_names(country: Any, locale: str) -> dict[str, str] | None:
 
 @functools.cache
 def _catalogue(locale: str) -> gettext.NullTranslations | None:
-    """pycountry's ISO 3166-1 name catalogue for ``locale`` (None when it has none)."""
+    """The ISO 3166-1 name catalogue pycountry has for ``locale`` (None if none)."""
     try:
         return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale])
     except OSError:
