@@ -31,6 +31,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.payloads
 
 diagrams: $(STAMP)
 	$(BIN)/glueflake diagrams

@@ -275,3 +275,15 @@ def test_machine_line() -> None:
     info = machine_info()
     assert int(info["cores"]) >= 1
     assert "cores" in machine_line(info)
+
+
+def test_payload_bench_lands_250_changed_records_of_about_3_5_kb() -> None:
+    import orjson
+    from bench.payloads import payload_records
+
+    first, second = payload_records(0), payload_records(1)
+    assert len(first) == len(second) == 250
+    assert len({r["cca3"] for r in first}) == 250
+    sizes = [len(orjson.dumps(r)) for r in first]
+    assert 3_300 <= sum(sizes) / len(sizes) <= 3_800
+    assert orjson.dumps(first) != orjson.dumps(second)  # every payload is a changed one
