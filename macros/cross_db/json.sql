@@ -82,3 +82,21 @@
 {%- endmacro %}
 
 
+
+
+{#- Number of keys of a JSON object (null when expr is null). -#}
+{% macro json_key_count(expr) -%}
+    {{ return(adapter.dispatch('json_key_count', 'glueflake')(expr)) }}
+{%- endmacro %}
+
+{% macro default__json_key_count(expr) -%}
+    {{ exceptions.raise_compiler_error("json_key_count is not implemented for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{% macro duckdb__json_key_count(expr) -%}
+    len(json_keys({{ expr }}))
+{%- endmacro %}
+
+{% macro snowflake__json_key_count(expr) -%}
+    array_size(object_keys({{ expr }}))
+{%- endmacro %}
