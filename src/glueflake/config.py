@@ -16,18 +16,20 @@ import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import core_schema
 
 ENV_OVERRIDE_PREFIX = "GLUEFLAKE__"
 DEMO_BASE_URL = "demo"
@@ -265,7 +267,53 @@ class Lake(_Model):
         return self.url.startswith("s3://")
 
 
-class DuckDBWarehouse(_Model):
+class WarehouseSettings(_Model):
+    """What every warehouse section has: the ``type`` that picks its backend.
+
+    Each kind of warehouse is a subclass whose ``type`` is one ``Literal`` tag,
+    registered with `register_warehouse_model` (the loader's registry does it with
+    the backend, see `glueflake.load.registry`).
+    """
+
+    type: str
+
+
+#: The warehouse section's models, by their ``type`` tag.
+WAREHOUSE_MODELS: dict[str, type[WarehouseSettings]] = {}
+
+
+def model_tag(model: type[BaseModel]) -> str:
+    """The one ``Literal`` tag of a model's ``type`` field (its discriminator value).
+
+    Raises:
+        TypeError: the model's ``type`` is not a single-value ``Literal``.
+    """
+    field = model.model_fields.get("type")
+    tags = get_args(field.annotation) if field is not None else ()
+    if len(tags) != 1 or not isinstance(tags[0], str):
+        raise TypeError(f"{model.__name__}.type must be a Literal of one string")
+    return tags[0]
+
+
+def register_warehouse_model(model: type[WarehouseSettings]) -> None:
+    """Accept ``warehouse: {type: <model's tag>, ...}`` sections, validated by `model`."""
+    WAREHOUSE_MODELS[model_tag(model)] = model
+    if "PipelineConfig" in globals():  # registered after the config model was built
+        PipelineConfig.model_rebuild(force=True)
+
+
+class _RegisteredWarehouse:
+    """Validates a warehouse section as the union of the registered models, by ``type``."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        choices = {tag: handler.generate_schema(m) for tag, m in WAREHOUSE_MODELS.items()}
+        return core_schema.tagged_union_schema(choices, discriminator="type")
+
+
+class DuckDBWarehouse(WarehouseSettings):
     """The embedded default warehouse: one DuckDB file."""
 
     type: Literal["duckdb"] = "duckdb"
@@ -273,7 +321,7 @@ class DuckDBWarehouse(_Model):
     landing_schema: str = "landing"
 
 
-class SnowflakeWarehouse(_Model):
+class SnowflakeWarehouse(WarehouseSettings):
     """Snowflake: loading through COPY INTO or Snowpipe from an external stage."""
 
     type: Literal["snowflake"]
@@ -293,7 +341,10 @@ class SnowflakeWarehouse(_Model):
     snowpipe_timeout: Annotated[float, Field(gt=0)] = 600.0
 
 
-Warehouse = Annotated[DuckDBWarehouse | SnowflakeWarehouse, Field(discriminator="type")]
+register_warehouse_model(DuckDBWarehouse)
+register_warehouse_model(SnowflakeWarehouse)
+#: The warehouse section: any registered model, chosen by its ``type``.
+Warehouse = Annotated[WarehouseSettings, _RegisteredWarehouse]
 
 
 class Demo(_Model):
@@ -538,22 +589,16 @@ def _secret_value(
     return None
 
 
+def _union_tags() -> set[str]:
+    """Every ``type`` tag of the discriminated unions (pagination, auth, warehouse)."""
+    models = [*get_args(get_args(Pagination)[0]), *get_args(get_args(Auth)[0])]
+    return {model_tag(m) for m in models} | set(WAREHOUSE_MODELS)
+
+
 def _describe(err: Any, origins: Mapping[str, str] | None = None) -> str:
     loc = [str(p) for p in err["loc"]]
     # Discriminated unions add the chosen tag to the path; it names no field.
-    tags = {
-        "single_page",
-        "page_number",
-        "offset",
-        "cursor",
-        "link_header",
-        "none",
-        "api_key",
-        "bearer",
-        "basic",
-        "duckdb",
-        "snowflake",
-    }
+    tags = _union_tags()
     loc = [p for p in loc if p not in tags or (p == loc[-1] and err["type"] == "missing")]
     field = ".".join(loc) or "(top level)"
     origin = (origins or {}).get(field)

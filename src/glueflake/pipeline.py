@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from glueflake.config import DuckDBWarehouse, PipelineConfig
+from glueflake.config import PipelineConfig
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
@@ -20,19 +20,18 @@ if TYPE_CHECKING:
 
 
 def dbt_settings(config: PipelineConfig, *, target: str | None = None) -> DbtSettings:
-    """The dbt settings for this pipeline: project, profiles, target and DuckDB file."""
+    """The dbt settings: project, profiles, target, and the warehouse backend's own."""
+    from glueflake.load import open_warehouse
     from glueflake.transform import DbtSettings
 
-    warehouse, dbt = config.warehouse, config.dbt
+    dbt = config.dbt
     return DbtSettings(
         project_dir=config.resolve_path(dbt.project_dir),
         profiles_dir=config.resolve_path(dbt.profiles_dir),
         target=target or dbt.target,
-        duckdb_path=(
-            config.resolve_path(warehouse.path) if isinstance(warehouse, DuckDBWarehouse) else None
-        ),
         target_path=config.resolve_path(dbt.target_path) if dbt.target_path else None,
         log_path=config.resolve_path(dbt.log_path) if dbt.log_path else None,
+        **open_warehouse(config).dbt_settings(),
     )
 
 

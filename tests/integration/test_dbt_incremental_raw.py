@@ -27,7 +27,7 @@ import duckdb
 import pytest
 from dbt_fixtures import PROJECT_DIR, SyntheticShop, day_start
 
-from glueflake.load.warehouse import LANDING_COLUMNS
+from glueflake.load.duckdb.connection import LANDING_COLUMNS
 from glueflake.transform import BuildSummary, DbtSettings, build
 
 pytestmark = [pytest.mark.integration, pytest.mark.dbt, pytest.mark.xdist_group("dbt")]

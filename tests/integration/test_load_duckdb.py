@@ -26,7 +26,6 @@ from rich.console import Console
 from glueflake.config import PipelineConfig
 from glueflake.errors import LoadError
 from glueflake.load import lake_status, run_load
-from glueflake.load.status import duckdb_status
 
 pytestmark = pytest.mark.integration
 
@@ -257,7 +256,7 @@ def test_rewritten_file_is_reported_changed_and_force_reloads_without_duplicates
     assert entity.files_changed == 1 and entity.changed_keys == [key]
     assert summary.rows_loaded == 0 and landing_count(cfg) == 20
     assert "CHANGED shop.orders" in render(summary)
-    assert duckdb_status(cfg).entity("shop.orders").changed_files == 1
+    assert lake_status(cfg).entity("shop.orders").changed_files == 1
     forced = run_load(cfg, force=True)
     assert forced.rows_loaded == 7 and landing_count(cfg) == 7
     assert query(cfg, "select min((record->>'id')::int) from landing.shop__orders") == [(100,)]
@@ -289,12 +288,12 @@ def test_orphan_file_is_never_loaded_and_status_reports_it_after_the_grace_perio
     assert landing_count(cfg) == 4
     loaded_files = {r[0] for r in query(cfg, "select _file_name from landing.shop__orders")}
     assert young not in loaded_files and old not in loaded_files
-    status = duckdb_status(cfg)
+    status = lake_status(cfg)
     entity = status.entity("shop.orders")
     assert (entity.orphaned_files, entity.in_flight_files) == (1, 1)
     assert entity.orphan_keys == [old]
     assert old in render(status)
-    strict = duckdb_status(cfg, orphan_grace=timedelta(0)).entity("shop.orders")
+    strict = lake_status(cfg, orphan_grace=timedelta(0)).entity("shop.orders")
     assert strict.orphaned_files == 2
 
 
@@ -337,18 +336,17 @@ def test_missing_committed_file_is_reported_and_not_recorded(
     assert landing_count(cfg) == 3 and len(ledger(cfg)) == 1
 
 
-def test_snowflake_warehouse_dispatches_to_the_snowflake_module(
+def test_a_warehouse_type_without_a_backend_is_refused_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
     from glueflake.config import SnowflakeWarehouse
+    from glueflake.load import registry
 
     cfg = make_config(tmp_path).model_copy(
         update={"warehouse": SnowflakeWarehouse(type="snowflake", account="a", user="u")}
     )
-    monkeypatch.setitem(sys.modules, "glueflake.load.snowflake", None)  # import fails
-    with pytest.raises(LoadError, match="Snowflake loading is not available yet"):
+    monkeypatch.delitem(registry.BACKENDS, "snowflake")
+    with pytest.raises(LoadError, match=r"warehouse\.type: no loader for 'snowflake'"):
         run_load(cfg)
 
 
@@ -370,7 +368,7 @@ def test_bad_landing_schema_name_is_refused(tmp_path: Path) -> None:
 @pytest.fixture
 def single_pass(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Records, per entity load, whether the single pass took it (True) or fell back."""
-    from glueflake.load import duckdb_loader
+    from glueflake.load.duckdb import loader as duckdb_loader
 
     taken: list[bool] = []
     original = duckdb_loader._load_clean
@@ -451,7 +449,7 @@ def test_a_bad_file_in_a_later_batch_rolls_back_the_earlier_batches_of_the_singl
     single_pass: list[bool],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from glueflake.load import duckdb_loader
+    from glueflake.load.duckdb import loader as duckdb_loader
 
     monkeypatch.setattr(duckdb_loader, "BATCH_FILES", 1)
     lake.extract(orders(0, 4), orders(4, 4), BAD_FILE)

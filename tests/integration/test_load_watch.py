@@ -12,7 +12,8 @@ from lake_builder import LakeBuilder, lake_store, landing_count, ledger, make_co
 from rich.console import Console
 
 from glueflake.errors import LoadError
-from glueflake.load import LoadSummary, duckdb_loader, run_load, watch_lake
+from glueflake.load import LoadSummary, run_load, watch_lake
+from glueflake.load.duckdb import loader as duckdb_loader
 
 pytestmark = pytest.mark.integration
 

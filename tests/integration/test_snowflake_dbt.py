@@ -35,8 +35,8 @@ from snowflake_fixtures import Commit, fakesnow_gap, snowflake_config, write_com
 
 from glueflake.config import load_config
 from glueflake.deploy.snowflake import first_line, render, split_statements
-from glueflake.deploy.snowflake_sql import snowflake_objects
 from glueflake.lake import LocalStore
+from glueflake.load.snowflake.sql import snowflake_objects
 
 fakesnow = pytest.importorskip("fakesnow")
 snowflake_connector = pytest.importorskip("snowflake.connector")
@@ -150,8 +150,9 @@ def _fakesnow_profiles(root: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
+    from snowflake_lines_copy import LinesCopy, run_snowflake_load
+
     from glueflake.load import run_load
-    from glueflake.load.snowflake import LinesCopy, run_snowflake_load
 
     root = tmp_path_factory.mktemp("snowflake_dbt")
     store = _lake(root / "lake")

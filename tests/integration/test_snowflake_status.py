@@ -26,13 +26,12 @@ from snowflake_fixtures import (
     snowflake_config,
     write_commit,
 )
+from snowflake_lines_copy import LinesCopy, run_snowflake_load, snowflake_status
 
 from glueflake.config import PipelineConfig
 from glueflake.deploy.snowflake import first_line, render, split_statements
-from glueflake.deploy.snowflake_sql import snowflake_objects
 from glueflake.lake import LocalStore
-from glueflake.load.snowflake import LinesCopy, run_snowflake_load
-from glueflake.load.snowflake_status import snowflake_status
+from glueflake.load.snowflake.sql import snowflake_objects
 from glueflake.load.status import StatusReport
 
 fakesnow = pytest.importorskip("fakesnow")
@@ -205,7 +204,7 @@ def test_lake_status_dispatches_to_snowflake(
 ) -> None:
     """`glueflake status`'s entry point: lake and connection from the config."""
     from glueflake.load import lake_status
-    from glueflake.load import snowflake_status as status_module
+    from glueflake.load.snowflake import backend as status_module
 
     store, counts = lake
     _create_landing(fake_conn, cfg, tmp_path / "snowflake", store.root)

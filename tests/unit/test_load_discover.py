@@ -14,10 +14,10 @@ from glueflake.load.discover import (
     classify,
     committed_files,
 )
-from glueflake.load.gzip_lines import split_lines
-from glueflake.load.reasons import first_error_text, reject_reason
+from glueflake.load.duckdb.gzip_lines import split_lines
+from glueflake.load.duckdb.reasons import first_error_text, reject_reason
 from glueflake.load.summary import EntityLoadResult, LoadSummary
-from glueflake.load.typing import FileStatus
+from glueflake.load.types import FileStatus
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 PREFIX = "raw/shop/orders/ingest_date=2026-11-27/"

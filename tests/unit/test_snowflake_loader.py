@@ -17,10 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from snowflake_fixtures import ScriptedConn, small_lake, snowflake_config
 from snowflake_fixtures import ScriptedCursor as BaseCursor
 
-from glueflake.deploy.snowflake_sql import snowflake_objects
 from glueflake.errors import LoadError
-from glueflake.load.snowflake import _match_key, _outcome, wait_for_pipe
-from glueflake.load.typing import FileStatus
+from glueflake.load.snowflake.history import match_key as _match_key
+from glueflake.load.snowflake.history import outcome as _outcome
+from glueflake.load.snowflake.loader import wait_for_pipe
+from glueflake.load.snowflake.sql import snowflake_objects
+from glueflake.load.types import FileStatus
 
 
 def test_copy_result_rows_map_to_ledger_outcomes() -> None:
@@ -141,10 +143,10 @@ def test_snowpipe_wait_fails_fast_on_a_paused_pipe(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_manifest_fails_naming_it(tmp_path: Path) -> None:
-    from glueflake.load.snowflake import committed_files
+    from glueflake.load.discover import read_manifests
 
     store, _ = small_lake(tmp_path / "lake")
     bad = "raw/shop/orders/_manifests/20991231T000000Z-ffffff-00000.json"
     store.put(bad, b"{")
     with pytest.raises(LoadError, match=bad):
-        committed_files(store, "shop", "orders")
+        read_manifests(store, "shop", "orders")

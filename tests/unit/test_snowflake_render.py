@@ -18,7 +18,7 @@ from glueflake.deploy.snowflake import (
     render_scripts,
     split_statements,
 )
-from glueflake.deploy.snowflake_sql import (
+from glueflake.load.snowflake.sql import (
     Ident,
     SnowflakeConfigError,
     copy_statement,

@@ -17,12 +17,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from snowflake_fixtures import ScriptedConn, small_lake, snowflake_config
 from snowflake_fixtures import ScriptedCursor as BaseCursor
+from snowflake_lines_copy import snowflake_status
 
 from glueflake.lake import ObjectInfo
 from glueflake.load.discover import CommittedFile
-from glueflake.load.snowflake import HISTORY_WINDOW, JsonCopy
-from glueflake.load.snowflake_status import load_record, snowflake_status
-from glueflake.load.typing import FileStatus
+from glueflake.load.snowflake import JsonCopy
+from glueflake.load.snowflake.history import HISTORY_WINDOW, load_record
+from glueflake.load.types import FileStatus
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 HISTORY = (

@@ -18,7 +18,7 @@ from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlparse
 
-from glueflake.config import PipelineConfig
+from glueflake.config import DuckDBWarehouse, PipelineConfig
 from glueflake.diagrams.errors import DiagramError
 from glueflake.diagrams.render import require_dot
 
@@ -86,7 +86,11 @@ def architecture_labels(config: PipelineConfig) -> ArchitectureLabels:
         s3_root = f"s3://{DEFAULT_BUCKET}/"
     local_lake = ".glueflake/lake" if lake.is_s3 else lake.url
     warehouse = config.warehouse
-    duckdb_path = warehouse.path if warehouse.type == "duckdb" else ".glueflake/warehouse.duckdb"
+    duckdb_path = (
+        warehouse.path
+        if isinstance(warehouse, DuckDBWarehouse)
+        else DuckDBWarehouse.model_fields["path"].default
+    )
     demo_entities = [f"{s}.{e}" for s, e in config.entities() if config.sources[s].is_demo] or [
         f"{s}.{e}" for s, e in config.entities()
     ]

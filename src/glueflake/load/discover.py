@@ -16,10 +16,11 @@ extract), and *in flight* before that (an extract still writing). Neither is loa
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from glueflake.errors import LakeError, LoadError
 from glueflake.lake import (
@@ -32,14 +33,14 @@ from glueflake.lake import (
     parse_data_key,
     read_manifest,
 )
-from glueflake.load.typing import FileStatus
+from glueflake.load.types import FileStatus
 
 DEFAULT_ORPHAN_GRACE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class CommittedFile:
-    """A data file as its manifest committed it."""
+    """A data file as its manifest committed it (the one such type of every warehouse)."""
 
     key: str
     run_id: str
@@ -48,6 +49,7 @@ class CommittedFile:
     sha256: str
     etag: str
     manifest_key: str
+    committed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class EntityPlan:
     missing: list[CommittedFile] = field(default_factory=list)
     orphans: list[ObjectInfo] = field(default_factory=list)
     in_flight: list[ObjectInfo] = field(default_factory=list)
+    ledger: Mapping[str, LedgerEntry] = field(default_factory=dict)
 
     @property
     def table(self) -> str:
@@ -133,8 +136,31 @@ def committed_files(manifests: Iterable[Manifest]) -> list[CommittedFile]:
                     sha256=f.sha256,
                     etag=f.etag,
                     manifest_key=manifest.key,
+                    committed_at=manifest.committed_at,
                 )
     return list(seen.values())
+
+
+def current_sha256(
+    info: ObjectInfo, recorded_etag: str, recorded_sha256: str, read_sha256: Callable[[], str]
+) -> str:
+    """The changed-file rule, the one every warehouse and `status` use.
+
+    A file is unchanged while its etag is the recorded one. An etag alone does not
+    prove a change (a copied or restored lake gives every object a new etag), so a
+    different etag costs one read of the content, whose hash decides.
+
+    Args:
+        info: the store's current info of the file.
+        recorded_etag: the etag recorded when it was loaded (or committed).
+        recorded_sha256: the content hash recorded with it.
+        read_sha256: reads the file and returns its SHA-256 (called only on a new etag).
+
+    Returns:
+        The SHA-256 of the content the file holds now: changed iff it is not
+        `recorded_sha256`.
+    """
+    return recorded_sha256 if info.etag == recorded_etag else read_sha256()
 
 
 def classify(
@@ -166,7 +192,7 @@ def classify(
     Returns:
         The entity's plan.
     """
-    plan = EntityPlan(source, entity, committed=list(committed))
+    plan = EntityPlan(source, entity, committed=list(committed), ledger=ledger)
     for cf in committed:
         info = listing.get(cf.key)
         if info is None:
@@ -174,7 +200,7 @@ def classify(
             continue
         entry = ledger.get(cf.key)
         recorded_etag, recorded_sha = (entry.etag, entry.sha256) if entry else (cf.etag, cf.sha256)
-        sha = recorded_sha if info.etag == recorded_etag else content_sha256(cf.key)
+        sha = current_sha256(info, recorded_etag, recorded_sha, partial(content_sha256, cf.key))
         if force:
             plan.pending.append(PendingFile(cf, info, sha, reload=entry is not None))
         elif sha != recorded_sha:
@@ -246,14 +272,27 @@ def _manifests_must_read() -> Iterator[None]:
         raise LoadError(str(exc)) from None
 
 
+#: Reads an entity's ledger, given its committed files and the lake's listing by key.
+LedgerReader = Callable[
+    [str, str, Sequence[CommittedFile], Mapping[str, ObjectInfo]], Mapping[str, LedgerEntry]
+]
+
+
+def no_ledger(
+    source: str, entity: str, committed: Sequence[CommittedFile], listing: Mapping[str, ObjectInfo]
+) -> Mapping[str, LedgerEntry]:
+    """An empty ledger: every committed, unchanged file is pending (see `Warehouse`)."""
+    return {}
+
+
 def plan_entity(
     store: ObjectStore,
     source: str,
     entity: str,
-    ledger: Mapping[str, LedgerEntry],
+    ledger: LedgerReader = no_ledger,
     *,
     force: bool = False,
-    now: datetime,
+    now: datetime | None = None,
     orphan_grace: timedelta = DEFAULT_ORPHAN_GRACE,
 ) -> EntityPlan:
     """List an entity's lake objects once, read its manifests and classify its files.
@@ -262,25 +301,24 @@ def plan_entity(
         store: the lake.
         source: the source name.
         entity: the entity name.
-        ledger: the ledger's entries for the entity's landing table, by key.
+        ledger: reads the warehouse's ledger of the entity's landing table.
         force: reload files already loaded.
-        now: the current time (aware).
+        now: the current time (aware; default now).
         orphan_grace: how old an uncommitted file must be to count as an orphan.
 
     Returns:
-        The entity's plan.
+        The entity's plan (its `ledger` is what `ledger` read).
     """
     manifests, listing = list_entity(store, source, entity)
-    plan = classify(
+    committed = committed_files(manifests)
+    return classify(
         source,
         entity,
-        committed_files(manifests),
+        committed,
         listing,
-        ledger,
+        ledger(source, entity, committed, listing),
         force=force,
-        now=now,
+        now=now or datetime.now(UTC),
         orphan_grace=orphan_grace,
         content_sha256=lambda key: object_sha256(store, key),
     )
-    plan.manifests = manifests
-    return plan

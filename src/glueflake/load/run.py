@@ -1,25 +1,26 @@
-"""The warehouse seam: `run_load` and `lake_status` dispatch on ``warehouse.type``.
+"""`glueflake load` and `glueflake status` on any warehouse, through its backend.
 
-DuckDB is built in. Snowflake lives in ``glueflake.load.snowflake`` (its own
-engineer's module), imported only when configured, and is expected to offer
-``run_snowflake_load(cfg, *, only, force, progress)`` returning a summary with
-``aborted`` and ``__rich__`` (`LoadSummary` fits), and optionally
-``snowflake_status(cfg, *, orphan_grace, only)``.
+Both walk the selected entities in config order: plan each from the lake (shared:
+`glueflake.load.discover`), then hand the plan to the backend (`Warehouse`).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any, cast
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from glueflake.config import PipelineConfig
-from glueflake.errors import LoadError
-from glueflake.load.discover import DEFAULT_ORPHAN_GRACE
+from glueflake.lake import ObjectStore, new_run_id, open_lake
+from glueflake.load.discover import DEFAULT_ORPHAN_GRACE, no_ledger, plan_entity
+from glueflake.load.registry import open_warehouse
+from glueflake.load.status import StatusReport
 from glueflake.load.summary import LoadSummary
-
-SNOWFLAKE_MODULE = "glueflake.load.snowflake"
+from glueflake.load.warehouse import Warehouse
 
 
 def run_load(
@@ -28,27 +29,50 @@ def run_load(
     only: list[str] | None = None,
     force: bool = False,
     progress: bool = False,
+    store: ObjectStore | None = None,
+    warehouse: Warehouse | None = None,
 ) -> LoadSummary:
     """Load committed lake files not yet loaded into the configured warehouse.
+
+    Entities load in config order, each in its own transaction; after an entity that
+    ``on_error: abort`` stopped, the rest are not attempted.
 
     Args:
         cfg: the pipeline config.
         only: ``source`` or ``source.entity`` names; None for all.
         force: reload files already loaded, replacing their rows.
-        progress: show a progress bar over files.
+        progress: show progress over files (on stderr).
+        store: the lake (default: the configured one).
+        warehouse: the backend (default: the one registered for ``warehouse.type``).
 
     Returns:
         The summary (printable; ``aborted`` is true when ``on_error: abort`` fired).
 
     Raises:
-        LoadError: the warehouse cannot be used, or Snowflake loading is missing.
+        LoadError: the warehouse cannot be used, or loading failed.
     """
-    if cfg.warehouse.type == "snowflake":
-        load = snowflake_function("run_snowflake_load")
-        return cast(LoadSummary, load(cfg, only=only, force=force, progress=progress))
-    from glueflake.load.duckdb_loader import run_duckdb_load
-
-    return run_duckdb_load(cfg, only=only, force=force, progress=progress)
+    started = time.perf_counter()
+    entities = cfg.select(only)
+    store = store or open_lake(cfg)
+    wh = warehouse or open_warehouse(cfg)
+    summary = LoadSummary(load_id=new_run_id())
+    ledger = no_ledger if wh.dedupes_loads else wh.ledger
+    wh.connect()
+    try:
+        with _progress(progress) as bar:
+            for source, entity in entities:
+                plan = plan_entity(store, source, entity, ledger, force=force)
+                on_error = cfg.sources[source].endpoints[entity].on_error
+                result = wh.load(
+                    plan, on_error, store=store, force=force, load_id=summary.load_id, bar=bar
+                )
+                summary.entities.append(result)
+                if result.aborted:
+                    break
+    finally:
+        wh.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
 
 
 def lake_status(
@@ -56,38 +80,53 @@ def lake_status(
     *,
     orphan_grace: timedelta = DEFAULT_ORPHAN_GRACE,
     only: list[str] | None = None,
-) -> Any:
+    store: ObjectStore | None = None,
+    warehouse: Warehouse | None = None,
+    now: datetime | None = None,
+) -> StatusReport:
     """Per entity: lake files and records, loaded, rejected, pending, orphaned, changed.
+
+    Reads only; works before the warehouse exists (everything committed is pending).
 
     Args:
         cfg: the pipeline config.
         orphan_grace: uncommitted files older than this count as orphans.
         only: ``source`` or ``source.entity`` names; None for all.
+        store: the lake (default: the configured one).
+        warehouse: the backend (default: the one registered for ``warehouse.type``).
+        now: the time to judge orphans' age by (default: now).
 
     Returns:
-        A printable report (`glueflake.load.status.StatusReport`).
+        A printable report.
     """
-    if cfg.warehouse.type == "snowflake":
-        status = snowflake_function("snowflake_status")
-        return status(cfg, orphan_grace=orphan_grace, only=only)
-    from glueflake.load.status import duckdb_status
-
-    return duckdb_status(cfg, orphan_grace=orphan_grace, only=only)
-
-
-def snowflake_function(name: str) -> Callable[..., Any]:
-    """A function of the Snowflake loader module, imported on first use.
-
-    Raises:
-        LoadError: the module (or the function) does not exist yet.
-    """
+    entities = cfg.select(only)
+    store = store or open_lake(cfg)
+    wh = warehouse or open_warehouse(cfg)
+    now = now or datetime.now(UTC)
+    wh.connect(read_only=True)
     try:
-        module = importlib.import_module(SNOWFLAKE_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != SNOWFLAKE_MODULE:
-            raise
-        raise LoadError("Snowflake loading is not available yet") from None
-    fn = getattr(module, name, None)
-    if fn is None:
-        raise LoadError(f"Snowflake loading is not available yet ({SNOWFLAKE_MODULE}.{name})")
-    return cast(Callable[..., Any], fn)
+        report = StatusReport(store.url, wh.location, warehouse_exists=wh.exists)
+        for source, entity in entities:
+            plan = plan_entity(store, source, entity, wh.ledger, now=now, orphan_grace=orphan_grace)
+            report.entities.append(wh.status(plan))
+    finally:
+        wh.close()
+    return report
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        yield bar

@@ -1,21 +1,16 @@
-"""`glueflake status` on DuckDB: the lake's commits against the ledger, per entity."""
+"""What `glueflake status` reports, per entity, on every warehouse."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import duckdb
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from glueflake.config import PipelineConfig
-from glueflake.lake import ObjectStore, open_lake
-from glueflake.load.discover import DEFAULT_ORPHAN_GRACE, LedgerEntry, plan_entity
-from glueflake.load.ledger import ledger_exists, read_ledger
-from glueflake.load.warehouse import connect, landing_table, warehouse_path
+from glueflake.load.discover import EntityPlan
 
 
 @dataclass
@@ -132,78 +127,38 @@ class StatusReport:
         return Group(*parts)
 
 
-def duckdb_status(
-    cfg: PipelineConfig,
-    *,
-    orphan_grace: timedelta = DEFAULT_ORPHAN_GRACE,
-    only: list[str] | None = None,
-    store: ObjectStore | None = None,
-    now: datetime | None = None,
-) -> StatusReport:
-    """The status of the selected entities, reading the warehouse read-only.
-
-    Works before the warehouse exists (everything committed is pending).
+def entity_status(plan: EntityPlan, landing_rows: int | None) -> EntityStatus:
+    """One entity's status from its plan (lake side and ledger) and its landing table.
 
     Args:
-        cfg: the pipeline config.
-        orphan_grace: uncommitted files older than this count as orphans.
-        only: ``source`` or ``source.entity`` names; None for all.
-        store: the lake (default: the configured one).
-        now: the time to judge orphans' age by (default: now).
+        plan: the entity's plan; its ledger is what the warehouse recorded.
+        landing_rows: ``count(*)`` of the landing table (None if it does not exist).
 
     Returns:
-        The report.
+        The status, the same on every warehouse.
     """
-    store = store or open_lake(cfg)
-    now = now or datetime.now(UTC)
-    path = warehouse_path(cfg)
-    report = StatusReport(store.url, str(path), warehouse_exists=path.exists())
-    con = connect(path, read_only=True) if report.warehouse_exists else None
-    try:
-        has_ledger = con is not None and ledger_exists(con)
-        for source, entity in cfg.select(only):
-            ledger: dict[str, LedgerEntry] = {}
-            if con is not None and has_ledger:
-                ledger = read_ledger(con, f"{source}__{entity}")
-            plan = plan_entity(store, source, entity, ledger, now=now, orphan_grace=orphan_grace)
-            committed = {f.key for f in plan.committed}
-            counted = [e for k, e in ledger.items() if k in committed]
-            report.entities.append(
-                EntityStatus(
-                    source=source,
-                    entity=entity,
-                    lake_files=len(plan.committed),
-                    lake_records=sum(f.records for f in plan.committed),
-                    loaded_files=len(counted),
-                    loaded_rows=sum(e.rows_loaded for e in counted),
-                    rejected_rows=sum(e.rows_rejected for e in counted),
-                    landing_rows=_count(con, landing_table(cfg, source, entity)),
-                    pending_files=len(plan.pending),
-                    orphaned_files=len(plan.orphans),
-                    in_flight_files=len(plan.in_flight),
-                    changed_files=len(plan.changed),
-                    missing_files=len(plan.missing),
-                    last_loaded_at=max(
-                        (e.loaded_at for e in ledger.values() if e.loaded_at), default=None
-                    ),
-                    orphan_keys=[o.key for o in plan.orphans],
-                )
-            )
-    finally:
-        if con is not None:
-            con.close()
-    return report
+    committed = {f.key for f in plan.committed}
+    counted = [e for k, e in plan.ledger.items() if k in committed]
+    return EntityStatus(
+        source=plan.source,
+        entity=plan.entity,
+        lake_files=len(plan.committed),
+        lake_records=sum(f.records for f in plan.committed),
+        loaded_files=len(counted),
+        loaded_rows=sum(e.rows_loaded for e in counted),
+        rejected_rows=sum(e.rows_rejected for e in counted),
+        landing_rows=landing_rows,
+        pending_files=len(plan.pending),
+        orphaned_files=len(plan.orphans),
+        in_flight_files=len(plan.in_flight),
+        changed_files=len(plan.changed),
+        missing_files=len(plan.missing),
+        last_loaded_at=max(
+            (e.loaded_at for e in plan.ledger.values() if e.loaded_at), default=None
+        ),
+        orphan_keys=[o.key for o in plan.orphans],
+    )
 
 
 def _when(at: datetime | None) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if at else "never"
-
-
-def _count(con: duckdb.DuckDBPyConnection | None, fqn: str) -> int | None:
-    if con is None:
-        return None
-    try:
-        row = con.execute(f"select count(*) from {fqn}").fetchone()
-    except duckdb.CatalogException:
-        return None
-    return int(row[0]) if row else None

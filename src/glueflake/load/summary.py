@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from glueflake.load.discover import EntityPlan
 
 
 @dataclass
@@ -48,6 +52,20 @@ class EntityLoadResult:
     files_via_python: int = 0
     aborted: bool = False
     error: str | None = None
+
+    @classmethod
+    def from_plan(cls, plan: EntityPlan, on_error: str) -> EntityLoadResult:
+        """A result with what the plan already says: changed, missing, up-to-date files."""
+        return cls(
+            plan.source,
+            plan.entity,
+            on_error=on_error,
+            files_changed=len(plan.changed),
+            files_up_to_date=len(plan.loaded),
+            files_failed=len(plan.missing),
+            changed_keys=[c.file.key for c in plan.changed],
+            missing_keys=[m.key for m in plan.missing],
+        )
 
     @property
     def name(self) -> str:

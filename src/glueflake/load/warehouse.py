@@ -1,92 +1,118 @@
-"""The DuckDB warehouse file: connecting, quoting names, creating landing tables.
+"""The one interface every warehouse backend offers the loader and `status`.
 
-SQL identifiers are built only from validated configuration names (source, entity,
-landing schema), always quoted; nothing read from the lake becomes an identifier.
+`glueflake.load.run` drives a backend through one load or one status report:
+
+1. ``connect(read_only=...)``: open the warehouse (``read_only`` for `status`, which
+   must work before the warehouse exists);
+2. per selected entity, the shared planning (`glueflake.load.discover.plan_entity`)
+   with the backend's ``ledger`` as the record of what is loaded, then ``load`` (the
+   plan's pending files under the entity's ``on_error``) or ``status``;
+3. ``close()``, always.
+
+What is shared stays out of the backends: which files are committed, the changed-
+file rule (etag, then content hash), the result and status types. A backend is one
+subpackage (``glueflake.load.duckdb``, ``glueflake.load.snowflake``) registered by
+its config ``type`` in `glueflake.load.registry`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
-import duckdb
+from rich.progress import Progress
 
-from glueflake.config import DuckDBWarehouse, PipelineConfig
-from glueflake.errors import LoadError
-
-LEDGER_SCHEMA = "_glueflake"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-LANDING_COLUMNS = (
-    "record json",
-    "_file_name varchar",
-    "_file_row_number bigint",
-    "_file_last_modified timestamptz",
-    "_run_id varchar",
-    "_loaded_at timestamptz",
-)
+from glueflake.config import OnError
+from glueflake.lake import ObjectInfo, ObjectStore
+from glueflake.load.discover import CommittedFile, EntityPlan, LedgerEntry
+from glueflake.load.status import EntityStatus
+from glueflake.load.summary import EntityLoadResult
 
 
-def quote_ident(name: str, what: str = "name") -> str:
-    """Quote a configured name as a SQL identifier, refusing anything unusual.
+class Warehouse(Protocol):
+    """A warehouse backend bound to one pipeline config (it connects on `connect` only).
 
-    Raises:
-        LoadError: the name is not letters, digits and underscores.
+    Attributes:
+        dedupes_loads: the warehouse itself makes loading a file twice a no-op
+            (Snowflake's load metadata): a load is planned without the ledger, so
+            every committed, unchanged file is handed to `load`. False (DuckDB): the
+            ledger is the only record, and files it has are not handed over again.
     """
-    if not _NAME.match(name):
-        raise LoadError(f"{what} {name!r} is not a valid SQL name (letters, digits, _)")
-    return f'"{name}"'
 
+    dedupes_loads: bool
 
-def duckdb_settings(cfg: PipelineConfig) -> DuckDBWarehouse:
-    """The DuckDB warehouse settings of `cfg` (LoadError if it is another warehouse)."""
-    if not isinstance(cfg.warehouse, DuckDBWarehouse):
-        raise LoadError(f"warehouse.type is {cfg.warehouse.type!r}, not 'duckdb'")
-    return cfg.warehouse
+    @property
+    def location(self) -> str:
+        """Where the warehouse is, for people (``status``'s title): a path, an account."""
+        ...
 
+    @property
+    def exists(self) -> bool:
+        """Whether anything was ever loaded there (after ``connect``)."""
+        ...
 
-def warehouse_path(cfg: PipelineConfig) -> Path:
-    """Where the DuckDB file is (relative paths taken from the config's folder)."""
-    return cfg.resolve_path(duckdb_settings(cfg).path)
+    def connect(self, *, read_only: bool = False) -> None:
+        """Open the connection; ``read_only`` must not create anything.
 
+        Raises:
+            LoadError: the warehouse cannot be opened (one line naming it).
+        """
+        ...
 
-def landing_table(cfg: PipelineConfig, source: str, entity: str) -> str:
-    """The quoted ``schema.table`` of an entity's landing table."""
-    schema = quote_ident(duckdb_settings(cfg).landing_schema, "warehouse.landing_schema")
-    return f"{schema}.{quote_ident(f'{source}__{entity}', 'landing table')}"
+    def close(self) -> None:
+        """Close the connection (a no-op when not connected)."""
+        ...
 
+    def ledger(
+        self,
+        source: str,
+        entity: str,
+        committed: Sequence[CommittedFile],
+        listing: Mapping[str, ObjectInfo],
+    ) -> Mapping[str, LedgerEntry]:
+        """What the warehouse recorded of the entity's files, by lake key.
 
-def connect(
-    path: Path,
-    *,
-    read_only: bool = False,
-    settings: Mapping[str, str | int | bool] | None = None,
-) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file (creating its folder unless read-only).
+        Args:
+            source: the source name.
+            entity: the entity name.
+            committed: the entity's committed files.
+            listing: the lake's current objects under the entity's prefix, by key.
+        """
+        ...
 
-    Args:
-        path: the DuckDB file.
-        read_only: open it read-only (it must exist).
-        settings: DuckDB configuration options for this connection's database.
+    def load(
+        self,
+        plan: EntityPlan,
+        on_error: OnError,
+        *,
+        store: ObjectStore,
+        force: bool,
+        load_id: str,
+        bar: Progress | None = None,
+    ) -> EntityLoadResult:
+        """Load the plan's pending files into the entity's landing table.
 
-    Raises:
-        LoadError: another process holds the file, or it cannot be opened.
-    """
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return duckdb.connect(str(path), read_only=read_only, config=dict(settings or {}))
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise LoadError(
-                f"warehouse {path} is in use by another process (a load or watch?): {exc}"
-            ) from None
-        raise LoadError(f"cannot open warehouse {path}: {exc}") from None
+        Args:
+            plan: the entity's plan (pending, changed and missing files).
+            store: the lake the plan's files are in.
+            on_error: the entity's ``on_error``; ``abort`` ends in an aborted result
+                with nothing of the entity committed.
+            force: this is a forced reload (files already loaded are pending too).
+            load_id: this load's id, recorded with what it writes.
+            bar: a progress display to advance per file, if any.
 
+        Returns:
+            The entity's result.
 
-def ensure_landing_table(con: duckdb.DuckDBPyConnection, cfg: PipelineConfig, fqn: str) -> None:
-    """Create the landing schema and table `fqn` if missing (columns of contracts.md)."""
-    schema = quote_ident(duckdb_settings(cfg).landing_schema, "warehouse.landing_schema")
-    con.execute(f"create schema if not exists {schema}")
-    con.execute(f"create table if not exists {fqn} ({', '.join(LANDING_COLUMNS)})")
+        Raises:
+            LoadError: the load failed other than by ``on_error: abort``.
+        """
+        ...
+
+    def status(self, plan: EntityPlan) -> EntityStatus:
+        """The entity's status (`glueflake.load.status.entity_status` plus the landing rows)."""
+        ...
+
+    def dbt_settings(self) -> Mapping[str, Any]:
+        """Fields of `glueflake.transform.DbtSettings` this warehouse sets (e.g. a file)."""
+        ...

@@ -1,17 +1,18 @@
 """Safe pieces of Snowflake SQL: validated identifiers, quoted literals, the object names.
 
-Everything the Snowflake scripts and the Snowflake loader splice into SQL goes through
-this module. A name that is not a plain Snowflake identifier is refused with a message
-naming the config field it came from; a string literal is validated for its kind (S3
-URL, IAM role ARN) and quoted. The Jinja environment that renders the scripts refuses
-any value that is not one of these types, so unvalidated text cannot reach the SQL.
+Everything the Snowflake loader and the set-up scripts (`glueflake.deploy.snowflake`)
+splice into SQL goes through this module. A name that is not a plain Snowflake
+identifier is refused with a message naming the config field it came from; a string
+literal is validated for its kind (S3 URL, IAM role ARN) and quoted. The Jinja
+environment refuses any value that is not one of these types, so unvalidated text
+cannot reach the SQL. The one COPY INTO text (``templates/_copy.sql.j2``), which the
+loader runs and each pipe wraps, lives here, beside the loader.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import jinja2
@@ -396,14 +397,19 @@ def _only_sql_values(value: Any) -> Any:
     )
 
 
-def template_environment() -> jinja2.Environment:
-    """The Jinja environment for the script templates (strict, SQL values only).
+def template_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
+    """The Jinja environment for Snowflake SQL templates (strict, SQL values only).
 
     Autoescape is on so that macro output is marked safe; the SQL value types opt out
     of escaping through ``__html__``, and anything else is refused by `finalize`.
+
+    Args:
+        loader: where further templates are (the set-up scripts'); this package's
+            own (``_copy.sql.j2``) are found either way.
     """
+    own = jinja2.PackageLoader("glueflake.load.snowflake", "templates")
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_load_template),
+        loader=jinja2.ChoiceLoader([loader, own]) if loader is not None else own,
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         keep_trailing_newline=True,
@@ -413,11 +419,6 @@ def template_environment() -> jinja2.Environment:
     )
     env.globals["stage_location"] = stage_location
     return env
-
-
-def render_template(name: str, objects: SnowflakeObjects) -> str:
-    """Render one script template for these objects."""
-    return template_environment().get_template(name).render(o=objects)
 
 
 def copy_statement(
@@ -441,11 +442,3 @@ def copy_statement(
         '{% from "_copy.sql.j2" import copy_into %}{{ copy_into(o, e, files, force) }}'
     )
     return template.render(o=objects, e=entity, files=literals, force=force).strip()
-
-
-def _load_template(name: str) -> str:
-    return (
-        resources.files("glueflake.deploy")
-        .joinpath("templates", "snowflake", name)
-        .read_text(encoding="utf-8")
-    )

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import duckdb
 
-from glueflake.load.bulk import insert_rows
-from glueflake.load.gzip_lines import split_lines
-from glueflake.load.reasons import reject_reason
-from glueflake.load.typing import RejectRow
+from glueflake.load.duckdb.bulk import insert_rows
+from glueflake.load.duckdb.gzip_lines import split_lines
+from glueflake.load.duckdb.reasons import reject_reason
+from glueflake.load.types import RejectRow
 
 STAGE = "glueflake_stage"
 _PY_STAGE = "glueflake_stage_py"

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from glueflake.load.bulk import insert_rows
 from glueflake.load.discover import LedgerEntry
-from glueflake.load.typing import FileOutcome, FileStatus, RejectRow
-from glueflake.load.warehouse import LEDGER_SCHEMA
+from glueflake.load.duckdb.bulk import insert_rows
+from glueflake.load.duckdb.connection import LEDGER_SCHEMA
+from glueflake.load.types import FileOutcome, FileStatus, RejectRow
 
 HISTORY = f"{LEDGER_SCHEMA}.load_history"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -25,31 +25,32 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
-from datetime import UTC, datetime, timedelta
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 
 import duckdb
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from glueflake.config import PipelineConfig
+from glueflake.config import OnError, PipelineConfig
 from glueflake.errors import LoadError
-from glueflake.lake import ObjectStore, new_run_id, open_lake
-from glueflake.load.bulk import insert_rows
+from glueflake.lake import ObjectStore
 from glueflake.load.crashpoint import AFTER_DATA_INSERT, crash_point
-from glueflake.load.direct import CleanInput, NotClean, insert_clean
-from glueflake.load.discover import DEFAULT_ORPHAN_GRACE, EntityPlan, PendingFile, plan_entity
-from glueflake.load.ledger import (
+from glueflake.load.discover import EntityPlan, PendingFile
+from glueflake.load.duckdb.bulk import insert_rows
+from glueflake.load.duckdb.connection import (
+    ensure_landing_table,
+    landing_table,
+)
+from glueflake.load.duckdb.direct import CleanInput, NotClean, insert_clean
+from glueflake.load.duckdb.ledger import (
     LedgerRow,
-    ensure_ledger,
     forget_files,
-    read_ledger,
     record_files,
     record_rejects,
 )
-from glueflake.load.localize import local_files
-from glueflake.load.reasons import first_error_text
-from glueflake.load.staging import (
+from glueflake.load.duckdb.localize import local_files
+from glueflake.load.duckdb.reasons import first_error_text
+from glueflake.load.duckdb.staging import (
     STAGE,
     StagedFile,
     StageInput,
@@ -58,14 +59,8 @@ from glueflake.load.staging import (
     stage_files,
     stage_rejects,
 )
-from glueflake.load.summary import EntityLoadResult, LoadSummary
-from glueflake.load.typing import FileOutcome, FileStatus, RejectRow
-from glueflake.load.warehouse import (
-    connect,
-    ensure_landing_table,
-    landing_table,
-    warehouse_path,
-)
+from glueflake.load.summary import EntityLoadResult
+from glueflake.load.types import FileOutcome, FileStatus, RejectRow
 
 LOAD_SETTINGS: dict[str, str | int | bool] = {
     # The single pass is one pipeline (``row_number() over ()`` keeps it in order on
@@ -85,90 +80,25 @@ BATCH_FILES = 500
 _FILES = "glueflake_files"
 
 
-def run_duckdb_load(
-    cfg: PipelineConfig,
-    *,
-    only: list[str] | None = None,
-    force: bool = False,
-    progress: bool = False,
-    store: ObjectStore | None = None,
-) -> LoadSummary:
-    """Load every committed, not yet loaded lake file of the selected entities.
-
-    Args:
-        cfg: the pipeline config (its warehouse must be DuckDB).
-        only: ``source`` or ``source.entity`` names; None for all.
-        force: reload files already loaded (their old rows are replaced).
-        progress: show a progress bar over files (on stderr).
-        store: the lake (default: the configured one).
-
-    Returns:
-        The summary; ``aborted`` if an ``on_error: abort`` entity met a bad row.
-
-    Raises:
-        LoadError: the warehouse cannot be opened or written.
-    """
-    started = time.perf_counter()
-    entities = cfg.select(only)
-    store = store or open_lake(cfg)
-    summary = LoadSummary(load_id=new_run_id())
-    con = connect(warehouse_path(cfg), settings=LOAD_SETTINGS)
-    try:
-        ensure_ledger(con)
-        with _progress(progress) as bar:
-            for source, entity in entities:
-                result = load_entity(
-                    con, cfg, store, source, entity, force=force, load_id=summary.load_id, bar=bar
-                )
-                summary.entities.append(result)
-                if result.aborted:
-                    break
-    finally:
-        con.close()
-    summary.seconds = time.perf_counter() - started
-    return summary
-
-
 def load_entity(
     con: duckdb.DuckDBPyConnection,
     cfg: PipelineConfig,
     store: ObjectStore,
-    source: str,
-    entity: str,
+    plan: EntityPlan,
+    on_error: OnError,
     *,
-    force: bool = False,
     load_id: str,
     bar: Progress | None = None,
-    orphan_grace: timedelta = DEFAULT_ORPHAN_GRACE,
 ) -> EntityLoadResult:
     """Load one entity's pending files in one transaction (see the module notes)."""
     started = time.perf_counter()
-    fqn = landing_table(cfg, source, entity)
-    on_error = cfg.sources[source].endpoints[entity].on_error
-    plan = plan_entity(
-        store,
-        source,
-        entity,
-        read_ledger(con, f"{source}__{entity}"),
-        force=force,
-        now=datetime.now(UTC),
-        orphan_grace=orphan_grace,
-    )
-    result = EntityLoadResult(
-        source,
-        entity,
-        on_error=on_error,
-        files_changed=len(plan.changed),
-        files_up_to_date=len(plan.loaded),
-        files_failed=len(plan.missing),
-        changed_keys=[c.file.key for c in plan.changed],
-        missing_keys=[m.key for m in plan.missing],
-    )
+    fqn = landing_table(cfg, plan.source, plan.entity)
+    result = EntityLoadResult.from_plan(plan, on_error)
     if not plan.pending:
         ensure_landing_table(con, cfg, fqn)
         result.seconds = time.perf_counter() - started
         return result
-    task = bar.add_task(f"{source}.{entity}", total=len(plan.pending)) if bar else None
+    task = bar.add_task(f"{plan.source}.{plan.entity}", total=len(plan.pending)) if bar else None
     outcomes = _load_clean(con, cfg, store, plan, fqn, load_id, bar, task)
     if outcomes is None:
         if bar is not None and task is not None:
@@ -429,22 +359,3 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             raise LoadError(f"loading failed and was rolled back: {exc}") from exc
         raise
     con.execute("commit")
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Progress | None]:
-    if not enabled:
-        with nullcontext():
-            yield None
-        return
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    with bar:
-        yield bar

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from glueflake.load.staging import read_lines
+from glueflake.load.duckdb.staging import read_lines
 
 # Lines up to 8 MiB (a 16 MiB read buffer, against 128 MiB for the stage's 64 MiB
 # lines): a longer record fails the statement and takes the staged path.
