@@ -89,7 +89,8 @@
     {%- if type is none -%}
         {{ value }}
     {%- elif type == 'array' -%}
-        case when is_array({{ value }}) and array_size({{ value }}) > 0 then {{ value }} end
+        {#- [] has no first element; [null] has a JSON null one (not SQL NULL). -#}
+        case when is_array({{ value }}) and {{ value }}[0] is not null then {{ value }} end
     {%- elif type == 'object' -%}
         case when left(to_json({{ value }}), 1) = '{' and to_json({{ value }}) != '{}' then {{ value }} end
     {%- else -%}

@@ -168,7 +168,8 @@ def test_countries_are_read_from_the_latest_payload_only(built: Built) -> None:
     assert (
         scalar(
             built.db,
-            "select population from dev_raw.raw_restcountries__countries where country_code = 'DEU'",
+            "select population from dev_raw.raw_restcountries__countries "
+            "where country_code = 'DEU'",
         )
         == (germany["population"])
     )
