@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from glueflake.load.discover import EntityPlan
+from glueflake.load.types import SchemaChange
 
 
 @dataclass
@@ -33,6 +34,8 @@ class EntityStatus:
         missing_files: committed files absent from the lake.
         last_loaded_at: the latest load time in the ledger.
         orphan_keys: the orphans' keys.
+        schema_changes: the latest fields that appeared in or vanished from the
+            records at load (where the warehouse tracks them), oldest first.
     """
 
     source: str
@@ -50,6 +53,7 @@ class EntityStatus:
     missing_files: int = 0
     last_loaded_at: datetime | None = None
     orphan_keys: list[str] = field(default_factory=list)
+    schema_changes: list[SchemaChange] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -124,6 +128,7 @@ class StatusReport:
                     parts.append(Text(f"{e.name}: {count:,} file(s) {what}", "yellow"))
             for key in e.orphan_keys:
                 parts.append(Text(f"orphan {e.name}: {key} (no committed manifest)", "yellow"))
+            parts.extend(Text(c.describe(e.name), "yellow") for c in e.schema_changes)
         return Group(*parts)
 
 
