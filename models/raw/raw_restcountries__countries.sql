@@ -118,7 +118,8 @@ typed as (
         {{ json_get_parsed('parsed.record_fields', 'maps.openStreetMaps', fields) }}
             as openstreetmap_url,
         {{ json_get_parsed('parsed.record_fields', 'capital', fields) }} as capitals,
-        {{ json_get_parsed('parsed.record_fields', 'idd.suffixes', fields) }} as calling_code_suffixes,
+        {{ json_get_parsed('parsed.record_fields', 'idd.suffixes', fields) }}
+            as calling_code_suffixes,
         {{ json_get_parsed('parsed.record_fields', 'car.signs', fields) }} as car_signs,
         {{ json_get_parsed('parsed.record_fields', 'altSpellings', fields) }} as alt_spellings,
         {{ json_get_parsed('parsed.record_fields', 'tld', fields) }} as tlds,
