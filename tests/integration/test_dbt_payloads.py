@@ -22,8 +22,7 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
-from dbt_fixtures import SyntheticShop, query, scalar
+from dbt_fixtures import SyntheticShop, query, scalar, write_pipeline_config
 from snowflake_fixtures import Commit, write_commit
 
 from glueflake.config import load_config
@@ -69,7 +68,7 @@ def _payload(n: int) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     root = tmp_path_factory.mktemp("payloads")
-    store = LocalStore(root / "lake")
+    store = LocalStore(root / "lake")  # the lake of write_pipeline_config(root)
     latest = _payload(len(RUN_IDS) - 1)
     for record in latest:
         if record["cca3"] == "FRA":
@@ -87,33 +86,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     )
     write_commit(store, Commit("shop", "orders", RUN_IDS[0], (tuple(orders),)))
 
-    db = root / "warehouse.duckdb"
-    raw = {
-        "version": 1,
-        "lake": {"url": str(store.root)},
-        "warehouse": {"type": "duckdb", "path": str(db)},
-        "sources": {
-            "restcountries": {
-                "base_url": "demo",
-                "endpoints": {
-                    "countries": {
-                        "path": "/v3.1/all",
-                        "primary_key": "cca3",
-                        "write_disposition": "replace",
-                    }
-                },
-            },
-            "shop": {
-                "base_url": "demo",
-                "endpoints": {
-                    "customers": {"path": "/api/customers", "primary_key": "id"},
-                    "orders": {"path": "/api/orders", "primary_key": "id"},
-                },
-            },
-        },
-    }
-    (root / "pipeline.yml").write_text(yaml.safe_dump(raw), encoding="utf-8")
-    assert not run_load(load_config(root / "pipeline.yml", environ={})).aborted
+    config = load_config(write_pipeline_config(root))
+    db = config.resolve_path(config.warehouse.path)
+    assert not run_load(config).aborted
     settings = DbtSettings(
         project_dir=PROJECT_DIR,
         profiles_dir=PROJECT_DIR,
