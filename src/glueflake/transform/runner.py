@@ -229,7 +229,7 @@ def _node_result(
     result: Any,
     row_counts: dict[str, int],
     closed_counts: dict[str, int],
-    rescued_counts: dict[str, int],
+    rescued_counts: dict[str, int] | None = None,
 ) -> NodeResult:
     node = result.node
     unique_id = str(node.unique_id)
@@ -251,7 +251,7 @@ def _node_result(
         failures=int(result.failures) if result.failures is not None else None,
         relation=str(relation) if relation else None,
         closed_versions=closed_counts.get(unique_id) if node.resource_type == "snapshot" else None,
-        rescued_values=rescued_counts.get(unique_id),
+        rescued_values=(rescued_counts or {}).get(unique_id),
     )
 
 
