@@ -39,6 +39,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.payloads
 
 # Kill the pipeline 100 times at random, inject API faults, feed it bad input; the
 # last line is `chaos: kills=N lost=N ...` (see bench/chaos.py). Not a timed test.

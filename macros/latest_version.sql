@@ -11,7 +11,7 @@
     Renders the select of a raw model's `final` CTE over `relation` (the typed
     landing rows). In an incremental build (is_incremental()), `relation` holds only
     the rows landed since the last build (filter the source with
-    landed_since_last_build) and each of their keys' current row is read back from
+    landing_rows_since_last_build) and each of their keys' current row is read back from
     the model itself, with its counts, so the new copies are ranked against it by
     the same ordering: the result is exactly what a full rebuild gives, and a late
     copy of an older version never replaces a newer row. Merge it on `key`.
@@ -73,16 +73,15 @@
 {% endmacro %}
 
 
+
 {#-
-    The condition an incremental raw model puts on its landing source: rows loaded
-    after the model's high-water mark (the greatest `_last_loaded_at` it holds), so
-    each landing row is read, parsed and counted once. Loads commit in `_loaded_at`
-    order (on DuckDB the loader holds the file while it writes; docs/contracts.md says
-    what that asks of Snowflake loads).
+    The condition that keeps only the latest committed payload of a replace-all
+    entity (write_disposition: replace, e.g. the countries list): every extract run
+    lands the whole list, so the rows of the latest run are the live ones and the
+    older runs are history. Run ids sort by the time the run started
+    (glueflake.lake.new_run_id), so the greatest is the latest; only `_run_id` is
+    scanned to find it, and no older record is read or parsed.
 -#}
-{% macro landed_since_last_build(loaded_at='_loaded_at') %}
-    {%- set high_water_mark -%}
-        (select max(this_build._last_loaded_at) from {{ this }} as this_build)
-    {%- endset -%}
-    {{ loaded_after(loaded_at, high_water_mark) }}
-{% endmacro %}
+{% macro in_latest_payload(relation) -%}
+    _run_id = (select max(payloads._run_id) from {{ relation }} as payloads)
+{%- endmacro %}

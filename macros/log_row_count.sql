@@ -18,7 +18,32 @@
                 'rows': result.rows[0][0] | int,
                 'closed': result.rows[0][1] | int,
             } -%}
+            {%- set rescued = glueflake.rescued_value_count() -%}
+            {%- if rescued is not none -%}
+                {%- do payload.update({'rescued': rescued}) -%}
+            {%- endif -%}
             {%- do log('glueflake.row_count ' ~ tojson(payload), info=false) -%}
         {%- endif -%}
     {%- endif -%}
+{% endmacro %}
+
+
+{#-
+    For a raw model (it has a `_rescued` column): how many values its records hold
+    there, i.e. fields that did not fit their declared type (see json_fields.sql).
+    None for every other node.
+-#}
+{% macro rescued_value_count() %}
+    {%- if model.resource_type != 'model' or model.fqn[1:2] != ['raw'] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if '_rescued' not in columns -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query(
+        'select coalesce(sum(' ~ glueflake.json_key_count('_rescued') ~ '), 0) from ' ~ this
+        ~ ' where _rescued is not null'
+    ) -%}
+    {{ return(result.rows[0][0] | int if result is not none and result.rows | length > 0 else none) }}
 {% endmacro %}

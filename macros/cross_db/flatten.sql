@@ -12,7 +12,12 @@
     json_get_parsed(alias ~ '.value', key, type) instead of json_get.
 
     Both are OUTER: a row whose array/object is empty, null or missing is kept
-    once, with null value/index/key (Snowflake FLATTEN's outer => true).
+    once, with null value/index/key (Snowflake FLATTEN's outer => true). Both
+    check the value's kind first: a value that is not an array (flatten_array) or
+    not an object (flatten_object) flattens like a missing one, never into a cast
+    error. Raw models never hand them one: a container of the wrong kind is read
+    as NULL there and kept in `_rescued`, where the no_rescued_values test names
+    its record and field.
 
         from countries
         {{ flatten_array(json_get('countries.record', 'continents'), 'continent') }}
@@ -37,17 +42,25 @@
         ) as {{ alias }}_elements
     ) as {{ alias }} on true
     {%- else -%}
+    {#- json_transform gives NULL (no element) for a value that is not an array. -#}
     left join lateral (
         select
-            unnest(cast({{ expr }} as json [])) as value,
-            generate_subscripts(cast({{ expr }} as json []), 1) - 1 as index
+            unnest({{ alias }}_elements.elements) as value,
+            generate_subscripts({{ alias }}_elements.elements, 1) - 1 as index
+        from (
+            select json_transform({{ expr }}, '["JSON"]') as elements
+        ) as {{ alias }}_elements
     ) as {{ alias }} on true
     {%- endif -%}
 {%- endmacro %}
 
 {% macro snowflake__flatten_array(expr, alias, fields) -%}
-    {#- A missing path is SQL NULL; coalescing to an empty array makes the outer row explicit. -#}
-    , lateral flatten(input => coalesce({{ expr }}, parse_json('[]')), outer => true) as {{ alias }}
+    {#- A missing path is SQL NULL, and a value that is not an array is no array:
+        an empty array in their place makes the outer row explicit. -#}
+    , lateral flatten(
+        input => case when is_array({{ expr }}) then {{ expr }} else parse_json('[]') end,
+        outer => true
+    ) as {{ alias }}
 {%- endmacro %}
 
 
@@ -96,7 +109,7 @@
                     {%- if fields is not none %}
                     json_transform({{ expr }}, '[{{ glueflake.duckdb__json_structure(fields) }}]') as {{ elements }}
                     {%- else %}
-                    cast({{ expr }} as json []) as {{ elements }}
+                    json_transform({{ expr }}, '["JSON"]') as {{ elements }}
                     {%- endif %}
                 from {{ relation }} as {{ relation_alias }}
             ) as {{ relation_alias }}
@@ -118,14 +131,21 @@
 {%- endmacro %}
 
 {% macro duckdb__flatten_object(expr, alias) -%}
+    {#- One parse of the object into a map (NULL for a value that is not an object). -#}
     left join lateral (
         select
-            object_keys.key,
-            json_extract({{ expr }}, '$."' || object_keys.key || '"') as value
-        from (select unnest(json_keys({{ expr }})) as key) as object_keys
+            object_entries.entry.key,
+            object_entries.entry.value
+        from (
+            select unnest(map_entries(json_transform({{ expr }}, '"MAP(VARCHAR, JSON)"'))) as entry
+        ) as object_entries
     ) as {{ alias }} on true
 {%- endmacro %}
 
 {% macro snowflake__flatten_object(expr, alias) -%}
-    , lateral flatten(input => coalesce({{ expr }}, parse_json('{}')), outer => true) as {{ alias }}
+    {#- An object is told by its JSON text: fakesnow has no IS_OBJECT. -#}
+    , lateral flatten(
+        input => case when left(to_json({{ expr }}), 1) = '{' then {{ expr }} else parse_json('{}') end,
+        outer => true
+    ) as {{ alias }}
 {%- endmacro %}

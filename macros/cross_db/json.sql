@@ -82,72 +82,21 @@
 {%- endmacro %}
 
 
-{#-
-    Parse once, read many. A record read field by field with json_get is parsed
-    once per field on DuckDB (JSON is text there); json_parse parses it once into
-    a typed value and json_get_parsed reads its fields. On Snowflake a VARIANT is
-    already parsed: json_parse returns expr unchanged and json_get_parsed is json_get.
 
-    json_parse(expr, fields)
-        fields  the top-level keys to keep, as a mapping key -> type (the json_get
-                types; none keeps a nested object or array as JSON/VARIANT)
-    json_get_parsed(parsed, key, type=none, source=none)
-        parsed  a json_parse result; key one of its fields; type as in json_get
-        source  the unparsed expr: for a JSON-typed field (type none) a JSON null
-                then stays a JSON null, exactly as json_get would return it
 
-    Each value reads exactly as json_get(expr, key, type) would read it.
-
-        {{ json_parse('record', {'id': 'bigint', 'items': none}) }} as parsed
-        ...
-        {{ json_get_parsed('parsed', 'id', 'bigint') }} as order_id
--#}
-{% macro json_parse(expr, fields) -%}
-    {{ return(adapter.dispatch('json_parse', 'glueflake')(expr, fields)) }}
+{#- Number of keys of a JSON object (null when expr is null). -#}
+{% macro json_key_count(expr) -%}
+    {{ return(adapter.dispatch('json_key_count', 'glueflake')(expr)) }}
 {%- endmacro %}
 
-{% macro default__json_parse(expr, fields) -%}
-    {{ expr }}
+{% macro default__json_key_count(expr) -%}
+    {{ exceptions.raise_compiler_error("json_key_count is not implemented for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
-{% macro duckdb__json_parse(expr, fields) -%}
-    json_transform({{ expr }}, '{{ glueflake.duckdb__json_structure(fields) }}')
+{% macro duckdb__json_key_count(expr) -%}
+    len(json_keys({{ expr }}))
 {%- endmacro %}
 
-{#- DuckDB json_transform structure: every scalar as VARCHAR (the text json_get
-    casts from, so casts behave the same), nested values as JSON. -#}
-{% macro duckdb__json_structure(fields) -%}
-    {%- set parts = [] -%}
-    {%- for key, type in fields.items() -%}
-        {%- do parts.append(tojson(key) ~ ': ' ~ ('"JSON"' if type is none else '"VARCHAR"')) -%}
-    {%- endfor -%}
-    {{ '{' ~ parts | join(', ') ~ '}' }}
-{%- endmacro %}
-
-
-{% macro json_get_parsed(parsed, key, type=none, source=none) -%}
-    {{ return(adapter.dispatch('json_get_parsed', 'glueflake')(parsed, key, type, source)) }}
-{%- endmacro %}
-
-{% macro default__json_get_parsed(parsed, key, type, source) -%}
-    {{ glueflake.json_get(parsed, key, type) }}
-{%- endmacro %}
-
-{% macro duckdb__json_get_parsed(parsed, key, type, source) -%}
-    {%- set field = parsed ~ '.' ~ adapter.quote(key) -%}
-    {%- if type is none -%}
-        {#- json_transform turns a JSON null into SQL null; coalesce (evaluated only
-            for the rows still null) reads such a field the json_get way. -#}
-        {%- if source is none -%}
-            {{ field }}
-        {%- else -%}
-            coalesce({{ field }}, {{ glueflake.json_get(source, key) }})
-        {%- endif -%}
-    {%- elif type | lower == 'timestamp' -%}
-        {{ glueflake.parse_timestamp(field) }}
-    {%- elif type | lower in ('varchar', 'string', 'text') -%}
-        {{ field }}
-    {%- else -%}
-        try_cast({{ field }} as {{ type }})
-    {%- endif -%}
+{% macro snowflake__json_key_count(expr) -%}
+    array_size(object_keys({{ expr }}))
 {%- endmacro %}

@@ -1,34 +1,61 @@
 {#- Incremental on customer_id: the raw folder's merge strategy (dbt_project.yml). -#}
 {{ config(materialized='incremental', unique_key='customer_id') }}
 
+{#- The fields read from each record, with their types (see json_fields.sql). -#}
+{%- set fields = {
+    'id': 'bigint',
+    'email': 'varchar',
+    'first_name': 'varchar',
+    'last_name': 'varchar',
+    'country_code': 'varchar',
+    'tier': 'varchar',
+    'created_at': 'timestamp',
+    'updated_at': 'timestamp',
+} -%}
+
 with
 
 source as (
 
     select * from {{ source('landing', 'shop__customers') }}
     {% if is_incremental() %}
-    where {{ landed_since_last_build('_loaded_at') }}
+    where {{ landing_rows_since_last_build() }}
     {% endif %}
+
+),
+
+parsed as (
+
+    -- The record is parsed once, into the fields above (see json_parse).
+    select
+        {{ json_parse('record', fields) }} as record_fields,
+        _file_name,
+        _file_row_number,
+        _file_last_modified,
+        _run_id,
+        _loaded_at
+    from source
 
 ),
 
 typed as (
 
     select
-        {{ json_get('record', 'id', 'bigint') }} as customer_id,
-        {{ json_get('record', 'email', 'varchar') }} as email,
-        {{ json_get('record', 'first_name', 'varchar') }} as first_name,
-        {{ json_get('record', 'last_name', 'varchar') }} as last_name,
-        {{ json_get('record', 'country_code', 'varchar') }} as country_code_2,
-        {{ json_get('record', 'tier', 'varchar') }} as tier,
-        {{ json_get('record', 'created_at', 'timestamp') }} as created_at,
-        {{ json_get('record', 'updated_at', 'timestamp') }} as updated_at,
-        _file_name,
-        _file_row_number,
-        {{ to_utc_timestamp('_file_last_modified') }} as _file_last_modified,
-        _run_id,
-        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
-    from source
+        {{ json_get_parsed('parsed.record_fields', 'id', fields) }} as customer_id,
+        {{ json_get_parsed('parsed.record_fields', 'email', fields) }} as email,
+        {{ json_get_parsed('parsed.record_fields', 'first_name', fields) }} as first_name,
+        {{ json_get_parsed('parsed.record_fields', 'last_name', fields) }} as last_name,
+        {{ json_get_parsed('parsed.record_fields', 'country_code', fields) }} as country_code_2,
+        {{ json_get_parsed('parsed.record_fields', 'tier', fields) }} as tier,
+        {{ json_get_parsed('parsed.record_fields', 'created_at', fields) }} as created_at,
+        {{ json_get_parsed('parsed.record_fields', 'updated_at', fields) }} as updated_at,
+        {{ json_rescued('parsed.record_fields', fields) }} as _rescued,
+        parsed._file_name,
+        parsed._file_row_number,
+        {{ to_utc_timestamp('parsed._file_last_modified') }} as _file_last_modified,
+        parsed._run_id,
+        {{ to_utc_timestamp('parsed._loaded_at') }} as _loaded_at
+    from parsed
 
 ),
 

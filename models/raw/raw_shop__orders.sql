@@ -1,32 +1,34 @@
 {#- Incremental on order_id: the raw folder's merge strategy (dbt_project.yml). -#}
 {{ config(materialized='incremental', unique_key='order_id') }}
 
+{#- The fields read from each record, with their types (see json_fields.sql). -#}
+{%- set fields = {
+    'id': 'bigint',
+    'customer_id': 'bigint',
+    'status': 'varchar',
+    'currency': 'varchar',
+    'shipping_country': 'varchar',
+    'items': 'array',
+    'created_at': 'timestamp',
+    'updated_at': 'timestamp',
+} -%}
+
 with
 
 source as (
 
     select * from {{ source('landing', 'shop__orders') }}
     {% if is_incremental() %}
-    where {{ landed_since_last_build('_loaded_at') }}
+    where {{ landing_rows_since_last_build() }}
     {% endif %}
 
 ),
 
 parsed as (
 
-    -- The record is parsed once into the fields below (see json_parse).
+    -- The record is parsed once, into the fields above (see json_parse).
     select
-        {{ json_parse('record', {
-            'id': 'bigint',
-            'customer_id': 'bigint',
-            'status': 'varchar',
-            'currency': 'varchar',
-            'shipping_country': 'varchar',
-            'items': none,
-            'created_at': 'timestamp',
-            'updated_at': 'timestamp',
-        }) }} as record_fields,
-        record,
+        {{ json_parse('record', fields) }} as record_fields,
         _file_name,
         _file_row_number,
         _file_last_modified,
@@ -39,18 +41,19 @@ parsed as (
 typed as (
 
     select
-        {{ json_get_parsed('parsed.record_fields', 'id', 'bigint') }} as order_id,
-        {{ json_get_parsed('parsed.record_fields', 'customer_id', 'bigint') }} as customer_id,
-        {{ json_get_parsed('parsed.record_fields', 'status', 'varchar') }} as status,
-        {{ json_get_parsed('parsed.record_fields', 'currency', 'varchar') }} as currency_code,
-        {{ json_get_parsed('parsed.record_fields', 'shipping_country', 'varchar') }}
+        {{ json_get_parsed('parsed.record_fields', 'id', fields) }} as order_id,
+        {{ json_get_parsed('parsed.record_fields', 'customer_id', fields) }} as customer_id,
+        {{ json_get_parsed('parsed.record_fields', 'status', fields) }} as status,
+        {{ json_get_parsed('parsed.record_fields', 'currency', fields) }} as currency_code,
+        {{ json_get_parsed('parsed.record_fields', 'shipping_country', fields) }}
             as shipping_country_code_2,
-        {{ json_get_parsed('parsed.record_fields', 'items', source='parsed.record') }} as items,
-        cast({{ json_array_length(
-            json_get_parsed('parsed.record_fields', 'items', source='parsed.record')
-        ) }} as integer) as item_count,
-        {{ json_get_parsed('parsed.record_fields', 'created_at', 'timestamp') }} as created_at,
-        {{ json_get_parsed('parsed.record_fields', 'updated_at', 'timestamp') }} as updated_at,
+        {{ json_get_parsed('parsed.record_fields', 'items', fields) }} as items,
+        cast(coalesce({{ json_array_length(
+            json_get_parsed('parsed.record_fields', 'items', fields)
+        ) }}, 0) as integer) as item_count,
+        {{ json_get_parsed('parsed.record_fields', 'created_at', fields) }} as created_at,
+        {{ json_get_parsed('parsed.record_fields', 'updated_at', fields) }} as updated_at,
+        {{ json_rescued('parsed.record_fields', fields) }} as _rescued,
         parsed._file_name,
         parsed._file_row_number,
         {{ to_utc_timestamp('parsed._file_last_modified') }} as _file_last_modified,

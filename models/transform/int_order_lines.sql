@@ -24,7 +24,7 @@
         select order_id
         from {{ ref('raw_shop__orders') }}
         where
-            {{ loaded_since_last_build() }}
+            {{ raw_rows_since_last_build() }}
             and coalesce(item_count, 0) = 0
     )
     {% endif %}
@@ -49,7 +49,7 @@ orders as (
     {% if is_incremental() %}
     -- Only orders whose kept version changed since the last build (raw keeps the
     -- _loaded_at of the kept version).
-    where {{ loaded_since_last_build() }}
+    where {{ raw_rows_since_last_build() }}
     {% endif %}
 
 ),

@@ -15,7 +15,7 @@ orders as (
     {% if is_incremental() %}
     -- Only orders whose kept version changed since the last build (raw keeps the
     -- _loaded_at of the kept version).
-    where {{ loaded_since_last_build() }}
+    where {{ raw_rows_since_last_build() }}
     {% endif %}
 
 ),

@@ -207,6 +207,16 @@ class RunResult:
             )
             if history:
                 parts.append(Text(f"snapshots: {history}"))
+            rescued = self.build.rescued
+            if rescued:
+                counts = ", ".join(
+                    f"{source}.{entity} {count:,}"
+                    for (source, entity), count in sorted(rescued.items())
+                )
+                style = "yellow" if any(rescued.values()) else ""
+                parts.append(
+                    Text(f"rescued values (did not fit their type): {counts}", style=style)
+                )
         timing = "  ".join(f"{stage} {secs:.1f}s" for stage, secs in self.seconds.items())
         parts.append(Text(f"duration: {timing}"))
         parts.extend(Text(f"warning: {w}", style="yellow") for w in self.warnings)

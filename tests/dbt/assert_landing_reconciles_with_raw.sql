@@ -1,24 +1,36 @@
--- Every landing record is accounted for: landing rows = raw rows + duplicates
+-- Every live landing record is accounted for: landing rows = raw rows + duplicates
 -- removed + rows without a key (the latter must be zero: the loader rejects a
--- record whose key is missing, null, an object or an array, with file, line and
--- reason), and the raw models' _versions_seen add up to the keyed landing rows.
+-- record whose key is missing, null, empty, an object or an array, with file, line
+-- and reason), and the raw models' _versions_seen add up to the keyed landing rows. The
+-- live rows of a replace-all entity (countries) are its latest payload's.
 -- Returns one row per landing table that does not reconcile.
 {%- set sources = [
-    ('restcountries__countries', 'raw_restcountries__countries', 'cca3', 'varchar'),
-    ('shop__customers', 'raw_shop__customers', 'id', 'bigint'),
-    ('shop__orders', 'raw_shop__orders', 'id', 'bigint'),
+    ('restcountries__countries', 'raw_restcountries__countries', 'cca3', 'varchar', true),
+    ('shop__customers', 'raw_shop__customers', 'id', 'bigint', false),
+    ('shop__orders', 'raw_shop__orders', 'id', 'bigint', false),
 ] %}
 
 with
 
-{% for landing_table, raw_model, key_path, key_type in sources %}
+{% for landing_table, raw_model, key_path, key_type, replace_all in sources %}
+{{ landing_table }}_keys as (
+
+    -- Read as raw reads it: an empty key is none.
+    select nullif(cast({{ json_get('record', key_path, key_type) }} as varchar), '') as record_key
+    from {{ source('landing', landing_table) }}
+    {%- if replace_all %}
+    where {{ in_latest_payload(source('landing', landing_table)) }}
+    {%- endif %}
+
+),
+
 {{ landing_table }}_landing as (
 
     select
         count(*) as landing_rows,
-        count({{ json_get('record', key_path, key_type) }}) as keyed_rows,
-        count(distinct {{ json_get('record', key_path, key_type) }}) as distinct_keys
-    from {{ source('landing', landing_table) }}
+        count(record_key) as keyed_rows,
+        count(distinct record_key) as distinct_keys
+    from {{ landing_table }}_keys
 
 ),
 
@@ -48,7 +60,7 @@ with
 {% endfor %}
 final as (
 
-    {% for landing_table, raw_model, key_path, key_type in sources %}
+    {% for landing_table, raw_model, key_path, key_type, replace_all in sources %}
     select * from {{ landing_table }}_reconciled
     {% if not loop.last %}
     union all

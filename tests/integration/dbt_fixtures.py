@@ -243,6 +243,36 @@ _COUNTRIES: tuple[tuple[Any, ...], ...] = (
     ),
     ("AQ", "ATA", "Antarctica", "Antarctic", ["Antarctica"], None, None, None, 1000, 14000000.0),
 )
+# The nested fields REST Countries v3.1 carries, for a few countries.
+_RICH: dict[str, Record] = {
+    "FRA": {
+        "name": {
+            "common": "France",
+            "official": "Official France",
+            "nativeName": {"fra": {"official": "République française", "common": "France"}},
+        },
+        "translations": {
+            "deu": {"official": "Französische Republik", "common": "Frankreich"},
+            "jpn": {"official": "フランス共和国", "common": "フランス"},
+        },
+        "demonyms": {
+            "eng": {"f": "French", "m": "French"},
+            "fra": {"f": "Française", "m": "Français"},
+        },
+        "idd": {"root": "+3", "suffixes": ["3"]},
+        "tld": [".fr"],
+        "timezones": ["UTC-10:00", "UTC+01:00", "UTC+05:30"],
+        "gini": {"2018": 32.4, "2015": 32.7},
+        "capitalInfo": {"latlng": [48.87, 2.33]},
+    },
+    "USA": {
+        "idd": {"root": "+1", "suffixes": ["201", "202"]},
+        "tld": [".us"],
+        "timezones": ["UTC-05:00"],
+        "gini": {"2019": 41.4},
+    },
+    "RUS": {"idd": {"root": "+7", "suffixes": []}, "subregion": "", "borders": []},
+}
 # Countries customers live in and orders ship to: those whose currency has a rate.
 _SHOP_COUNTRIES = ("US", "FR", "DE", "GB", "JP", "CA", "AU", "CH", "SE", "BR", "IN")
 _CURRENCY_BY_COUNTRY = {c[0]: next(iter(c[5])) for c in _COUNTRIES if c[0] in _SHOP_COUNTRIES}
@@ -327,6 +357,7 @@ class SyntheticShop:
                 record["capital"] = capitals
             if languages is not None:
                 record["languages"] = languages
+            record.update(_RICH.get(cca3, {}))
             out.append(record)
         return out
 

@@ -316,7 +316,7 @@ def test_second_run_adds_new_orders_and_updates_changed_ones(scenario: Scenario)
 
 def test_second_build_runs_the_order_models_incrementally(scenario: Scenario) -> None:
     # The compiled SQL of the day-11 build takes only rows loaded since the last one.
-    assert "this_run._loaded_at" in scenario.second_int_orders_sql
+    assert "this_build._loaded_at" in scenario.second_int_orders_sql
     assert scenario.second.build is not None
     for name in ("int_orders", "int_order_lines"):
         assert scenario.second.build.node(name).status == "pass"

@@ -52,6 +52,7 @@ def lake(cfg: PipelineConfig) -> LakeBuilder:
 KEYLESS = {
     "missing": ({"status": "paid"}, "primary key field 'id' is missing"),
     "null": ({"id": None, "status": "paid"}, "primary key field 'id' is null"),
+    "empty": ({"id": "", "status": "paid"}, "primary key field 'id' is empty"),
     "object": ({"id": {"a": 1}}, "primary key field 'id' is an object"),
     "array": ({"id": [1, 2]}, "primary key field 'id' is an array"),
 }

@@ -64,6 +64,9 @@ pytestmark = [
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DAY = 300
 TEMP_TABLE_GAP = "TEMPORARY table names can *only* use the"
+# Type drift landed on both warehouses: a number given as text, a list given as a string.
+DRIFT = {"JPN": {"population": "125.8 million", "capital": "Tokyo"}}
+RESCUED_TEST = "no_rescued_values_raw_restcountries__countries_country_code"
 
 
 @dataclass
@@ -81,11 +84,13 @@ def _lake(root: Path) -> LocalStore:
     shop = SyntheticShop(scale=2_000, reference_day=DAY)
     store = LocalStore(root)
     orders = shop.orders(DAY, None)
+    countries = shop.countries(DAY)
+    for country in countries:
+        if country["cca3"] in DRIFT:
+            country.update(DRIFT[country["cca3"]])
     write_commit(
         store,
-        Commit(
-            "restcountries", "countries", "20261128T100000Z-aaaaaa", (tuple(shop.countries(DAY)),)
-        ),
+        Commit("restcountries", "countries", "20261128T100000Z-aaaaaa", (tuple(countries),)),
     )
     write_commit(
         store,
@@ -350,3 +355,24 @@ def test_second_incremental_run(builds: Builds) -> None:
 )
 def test_snapshot_second_run(builds: Builds) -> None:
     _expect_temp_table_gap("resource_type:snapshot", builds.fake_settings)
+
+
+def test_drift_is_kept_and_named_on_both_warehouses(builds: Builds) -> None:
+    """TRY_CAST and IS_ARRAY on Snowflake rescue what DuckDB rescues, and the test names it."""
+    for summary in (builds.duck_summary, builds.fake_summary):
+        node = summary.node(RESCUED_TEST)
+        assert (node.status, node.failures) == ("warn", 2)
+        assert summary.rescued[("restcountries", "countries")] == 2
+    cur = builds.fake_conn.cursor()
+    cur.execute(
+        "select population, capital, capitals, _rescued "
+        "from glueflake.dbt_raw.raw_restcountries__countries where country_code = 'JPN'"
+    )
+    population, capital, capitals, rescued = cur.fetchone()
+    assert (population, capital, capitals) == (None, None, None)
+    assert json.loads(rescued) == {"population": "125.8 million", "capital": "Tokyo"}
+    with duckdb.connect(str(builds.duck_path), read_only=True) as duck:
+        row = duck.execute(
+            "select _rescued from dev_raw.raw_restcountries__countries where country_code = 'JPN'"
+        ).fetchone()
+    assert row is not None and json.loads(row[0]) == json.loads(rescued)

@@ -290,3 +290,15 @@ def test_the_python_models_peak_rss_counts_in_the_ratios() -> None:
     suite = _suite()
     suite.add_rss("dbt_python", 300.0)
     assert ratios([suite])["peak_rss_mb"] == 300.0
+
+
+def test_payload_bench_lands_250_changed_records_of_about_3_5_kb() -> None:
+    import orjson
+    from bench.payloads import payload_records
+
+    first, second = payload_records(0), payload_records(1)
+    assert len(first) == len(second) == 250
+    assert len({r["cca3"] for r in first}) == 250
+    sizes = [len(orjson.dumps(r)) for r in first]
+    assert 3_300 <= sum(sizes) / len(sizes) <= 3_800
+    assert orjson.dumps(first) != orjson.dumps(second)  # every payload is a changed one

@@ -39,28 +39,63 @@ def test_about_250_unique_countries() -> None:
 
 def test_france_is_real() -> None:
     fr = by_cca3()["FRA"]
-    assert fr["name"] == {"common": "France", "official": "French Republic"}
+    assert fr["name"]["common"] == "France" and fr["name"]["official"] == "French Republic"
+    assert fr["name"]["nativeName"] == {
+        "fra": {"official": "République française", "common": "France"}
+    }
     assert fr["cca2"] == "FR"
     assert fr["currencies"] == {"EUR": {"name": "Euro", "symbol": "€"}}
     assert fr["capital"] == ["Paris"]
     assert fr["region"] == "Europe" and fr["subregion"] == "Western Europe"
     assert fr["languages"] == {"fra": "French"}
     assert fr["continents"] == ["Europe"]
-    assert fr["car"] == {"side": "right"}
+    assert fr["car"] == {"signs": [], "side": "right"}
     assert fr["startOfWeek"] == "monday"
     assert fr["landlocked"] is False and fr["unMember"] is True and fr["independent"] is True
     assert {"BEL", "DEU", "ESP", "ITA"} <= set(fr["borders"])
     assert fr["population"] > 60_000_000 and fr["area"] > 500_000
     assert len(fr["latlng"]) == 2 and len(fr["capitalInfo"]["latlng"]) == 2
+    assert fr["idd"] == {"root": "+3", "suffixes": ["3"]}
+    assert fr["tld"] == [".fr"] and "UTC+01:00" in fr["timezones"]
+    assert fr["demonyms"] == {"eng": {"f": "French", "m": "French"}}
+    assert fr["translations"]["deu"] == {
+        "official": "Französische Republik",
+        "common": "Frankreich",
+    }
+    assert "République française" in fr["altSpellings"]
 
 
-def test_antarctica_has_no_capital_and_no_currencies_keys() -> None:
+REAL_API_KEYS = {
+    "name", "tld", "cca2", "ccn3", "cca3", "cioc", "independent", "status", "unMember",
+    "currencies", "idd", "capital", "altSpellings", "region", "subregion", "languages",
+    "translations", "latlng", "landlocked", "borders", "area", "demonyms", "flag", "maps",
+    "population", "gini", "fifa", "car", "timezones", "continents", "flags", "coatOfArms",
+    "startOfWeek", "capitalInfo", "postalCode",
+}  # fmt: skip
+
+
+def test_every_key_of_the_real_api_is_always_present() -> None:
+    for country in countries(300):
+        assert set(country) == REAL_API_KEYS, country["cca3"]
+        assert set(country["name"]) == {"common", "official", "nativeName"}
+        assert set(country["flags"]) == {"png", "svg", "alt"}
+        assert set(country["car"]) == {"signs", "side"}
+        assert len(country["translations"]) == 25, country["cca3"]
+
+
+def test_antarctica_has_the_real_api_empty_forms() -> None:
     aq = by_cca3()["ATA"]
     assert aq["cca2"] == "AQ"
-    assert "capital" not in aq
-    assert "currencies" not in aq
+    assert aq["capital"] == [] and aq["currencies"] == {} and aq["subregion"] == ""
+    assert aq["idd"] == {} and aq["gini"] == {} and aq["name"]["nativeName"] == {}
     assert aq["continents"] == ["Antarctica"]
     assert aq["capitalInfo"] == {}
+
+
+def test_calling_codes_split_into_root_and_suffixes() -> None:
+    rows = by_cca3()
+    assert rows["BHS"]["idd"] == {"root": "+1", "suffixes": ["242"]}
+    assert rows["RUS"]["idd"] == {"root": "+7", "suffixes": []}
 
 
 def test_quirks_several_currencies_and_continents() -> None:
@@ -88,12 +123,12 @@ def test_real_derived_facts() -> None:
 def test_every_currency_is_iso_4217_and_borders_exist() -> None:
     rows = by_cca3()
     for country in rows.values():
-        for code, currency in country.get("currencies", {}).items():
+        for code, currency in country["currencies"].items():
             assert pycountry.currencies.get(alpha_3=code) is not None, code
             assert currency["name"] and currency["symbol"]
         for border in country["borders"]:
             assert border in rows, (country["cca3"], border)
-        for code in country.get("languages", {}):
+        for code in country["languages"]:
             assert len(code) == 3
 
 

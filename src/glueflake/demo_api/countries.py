@@ -11,11 +11,21 @@ Facts come from data packages, not from this file:
   symbols, official languages where ``countryinfo`` has none, and the first day of
   the week.
 
+- ``pycountry``'s gettext catalogues (Debian's iso-codes translations): the
+  name in other languages (``translations``) and in the country's own languages
+  (``name.nativeName``); ``countryinfo``'s native name where no catalogue covers
+  the language.
+- ``countryinfo`` again: calling codes (``idd``), other spellings, demonym.
+
 What none of them carries is filled by the small, labelled tables in
 ``_country_tables`` (landlocked, driving side, UN membership, transcontinental
-countries, South America). Facts a package does not know stay unknown: the key is
-left out (``capital``, ``currencies``, ``languages``, ``subregion``) or set to
-``null`` (``area``, ``population``); nothing is invented.
+countries, South America). Every key of the real API is always present, and a
+fact no package knows takes the real API's empty form for "none": ``""``
+(``subregion``, ``cioc``, ``fifa``, ``flags.alt``), ``[]`` (``capital``,
+``car.signs``) or ``{}`` (``currencies``, ``gini``, ``coatOfArms``,
+``postalCode``); ``area`` and ``population`` are ``null`` when unknown. Nothing is
+invented. Where a catalogue has no official name in a language, the official form
+is the common one.
 
 The payload depends on the simulated day only through population, which grows by
 0.08 % every 30 simulated days, so consecutive days almost always serve identical
@@ -25,6 +35,7 @@ bytes.
 from __future__ import annotations
 
 import functools
+import gettext
 import hashlib
 import re
 from collections.abc import Iterable
@@ -182,53 +193,169 @@ def _build_country(country: Any, entries: list[dict[str, Any]], first_day: int) 
         capital = capital[0] if capital else None
     capital_latlng = _latlng(facts.get("capital_latlng"))
     latlng = _latlng(facts.get("latlng")) or capital_latlng
-
-    record: dict[str, Any] = {
-        "name": {"common": common, "official": official},
+    languages = _languages(cca2, facts.get("languages") or [])
+    area = facts.get("area")
+    population = facts.get("population")
+    demonym = facts.get("demonym")
+    flag_code = cca2.lower()
+    return {
+        "name": {
+            "common": common,
+            "official": official,
+            "nativeName": _native_names(country, languages, facts.get("nativeName")),
+        },
+        "tld": list(facts.get("tld") or []),
         "cca2": cca2,
         "ccn3": country.numeric,
         "cca3": cca3,
+        "cioc": "",
         "independent": cca2 not in NON_UN_MEMBERS or cca2 in UN_OBSERVER_STATES,
+        "status": "officially-assigned",
         "unMember": cca2 not in NON_UN_MEMBERS,
+        "currencies": _currencies(cca2),
+        "idd": _idd(facts.get("callingCodes") or []),
+        "capital": [capital] if capital else [],
+        "altSpellings": [str(a) for a in facts.get("altSpellings") or [] if a],
+        "region": region,
+        "subregion": subregion,
+        "languages": languages,
+        "translations": _translations(country),
+        "latlng": latlng,
+        "landlocked": cca2 in LANDLOCKED,
+        "borders": _alpha3_codes(facts.get("borders") or []),
+        "area": float(area) if area else None,
+        "demonyms": {"eng": {"f": demonym, "m": demonym}} if demonym else {},
+        "flag": getattr(country, "flag", ""),
+        "maps": {
+            "googleMaps": f"https://www.google.com/maps/search/?api=1&query={quote(common)}",
+            "openStreetMaps": f"https://www.openstreetmap.org/search?query={quote(common)}",
+        },
+        "population": int(population) if population else None,
+        "gini": {},
+        "fifa": "",
+        "car": {"signs": [], "side": "left" if cca2 in LEFT_DRIVING else "right"},
+        "timezones": [tz.replace("\u2212", "-") for tz in facts.get("timezones") or []],
+        "continents": _continents(cca2, region),
+        "flags": {
+            "png": f"https://flagcdn.com/w320/{flag_code}.png",
+            "svg": f"https://flagcdn.com/{flag_code}.svg",
+            "alt": "",
+        },
+        "coatOfArms": {},
+        "startOfWeek": _WEEKDAYS[first_day],
+        "capitalInfo": {"latlng": capital_latlng} if capital_latlng else {},
+        "postalCode": {},
     }
-    currencies = _currencies(cca2)
-    if currencies:
-        record["currencies"] = currencies
-    if capital:
-        record["capital"] = [capital]
-    record["region"] = region
-    if subregion:
-        record["subregion"] = subregion
-    languages = _languages(cca2, facts.get("languages") or [])
-    if languages:
-        record["languages"] = languages
-    area = facts.get("area")
-    population = facts.get("population")
-    record.update(
-        {
-            "latlng": latlng,
-            "landlocked": cca2 in LANDLOCKED,
-            "borders": _alpha3_codes(facts.get("borders") or []),
-            "area": float(area) if area else None,
-            "flag": getattr(country, "flag", ""),
-            "population": int(population) if population else None,
-            "tld": list(facts.get("tld") or []),
-            "timezones": [tz.replace("\u2212", "-") for tz in facts.get("timezones") or []],
-            "continents": _continents(cca2, region),
-            "car": {"side": "left" if cca2 in LEFT_DRIVING else "right"},
-            "startOfWeek": _WEEKDAYS[first_day],
-            "capitalInfo": {"latlng": capital_latlng} if capital_latlng else {},
-            "flags": {
-                "png": f"https://flagcdn.com/w320/{cca2.lower()}.png",
-                "svg": f"https://flagcdn.com/{cca2.lower()}.svg",
-            },
-            "maps": {
-                "googleMaps": f"https://www.google.com/maps/search/?api=1&query={quote(common)}",
-                "openStreetMaps": f"https://www.openstreetmap.org/search?query={quote(common)}",
-            },
-        }
-    )
-    return record
+
+
+TRANSLATION_LANGUAGES: tuple[tuple[str, str], ...] = (
+    ("ara", "ar"),
+    ("bre", "br"),
+    ("ces", "cs"),
+    ("cym", "cy"),
+    ("deu", "de"),
+    ("est", "et"),
+    ("fin", "fi"),
+    ("fra", "fr"),
+    ("hrv", "hr"),
+    ("hun", "hu"),
+    ("ita", "it"),
+    ("jpn", "ja"),
+    ("kor", "ko"),
+    ("nld", "nl"),
+    ("per", "fa"),
+    ("pol", "pl"),
+    ("por", "pt"),
+    ("rus", "ru"),
+    ("slk", "sk"),
+    ("spa", "es"),
+    ("srp", "sr"),
+    ("swe", "sv"),
+    ("tur", "tr"),
+    ("urd", "ur"),
+    ("zho", "zh_CN"),
+)
+"""The languages REST Countries v3.1 translates names into (its code, the catalogue's)."""
+
+
+def _translations(country: Any) -> dict[str, dict[str, str]]:
+    """The country's official and common name in each of ``TRANSLATION_LANGUAGES``."""
+    out: dict[str, dict[str, str]] = {}
+    for code, locale in TRANSLATION_LANGUAGES:
+        names = _localized_names(country, locale)
+        if names is not None:
+            out[code] = names
+    return out
+
+
+def _native_names(
+    country: Any, languages: dict[str, str], countryinfo_native: Any
+) -> dict[str, dict[str, str]]:
+    """The name in each of the country's languages that a catalogue covers.
+
+    A country whose languages no catalogue covers gets ``countryinfo``'s native
+    name under its first language; one with neither gets ``{}``.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for code in languages:
+        locale = _catalogue_locale(code)
+        names = _localized_names(country, locale) if locale else None
+        if names is not None:
+            out[code] = names
+    if not out and languages and isinstance(countryinfo_native, str) and countryinfo_native:
+        out[next(iter(languages))] = {"official": countryinfo_native, "common": countryinfo_native}
+    return out
+
+
+def _localized_names(country: Any, locale: str) -> dict[str, str] | None:
+    catalogue = _catalogue(locale)
+    if catalogue is None:
+        return None
+    short: str = country.name
+    common_msgid: str = getattr(country, "common_name", None) or short
+    official_msgid: str = getattr(country, "official_name", None) or short
+    return {
+        "official": catalogue.gettext(official_msgid),
+        "common": catalogue.gettext(common_msgid),
+    }
+
+
+@functools.cache
+def _catalogue(locale: str) -> gettext.NullTranslations | None:
+    """The ISO 3166-1 name catalogue pycountry has for ``locale`` (None if none)."""
+    try:
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale])
+    except OSError:
+        return None
+
+
+def _catalogue_locale(language_alpha3: str) -> str | None:
+    """The catalogue locale of an ISO 639-3 language (``fra`` -> ``fr``), if any."""
+    language = pycountry.languages.get(alpha_3=language_alpha3)
+    alpha2 = getattr(language, "alpha_2", None) if language is not None else None
+    for locale in (alpha2, language_alpha3):
+        if locale and _catalogue(locale) is not None:
+            return locale
+    return None
+
+
+def _idd(calling_codes: Iterable[Any]) -> dict[str, Any]:
+    """REST Countries' ``idd``: the first digit as ``root``, the rest as ``suffixes``.
+
+    ``["33"]`` gives ``{"root": "+3", "suffixes": ["3"]}``; ``["1"]`` gives
+    ``{"root": "+1", "suffixes": []}``; no code gives ``{}``. Codes under another
+    root than the first one's are left out (the API has one root per country).
+    """
+    digits = ["".join(ch for ch in str(code) if ch.isdigit()) for code in calling_codes]
+    digits = [d for d in digits if d]
+    if not digits:
+        return {}
+    root = digits[0][0]
+    suffixes: list[str] = []
+    for code in digits:
+        if code[0] == root and code[1:] and code[1:] not in suffixes:
+            suffixes.append(code[1:])
+    return {"root": f"+{root}", "suffixes": suffixes}
 
 
 def _common_name(country: Any, countryinfo_name: str | None) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from glueflake.load.discover import EntityPlan
+from glueflake.load.types import SchemaChange
 
 
 @dataclass
@@ -34,6 +35,8 @@ class EntityStatus:
         last_loaded_at: the latest load time in the ledger.
         orphan_keys: the orphans' keys.
         in_flight_keys: the keys of the uncommitted files younger than the grace.
+        schema_changes: the latest fields that appeared in or vanished from the
+            records at load (where the warehouse tracks them), oldest first.
     """
 
     source: str
@@ -52,6 +55,7 @@ class EntityStatus:
     last_loaded_at: datetime | None = None
     orphan_keys: list[str] = field(default_factory=list)
     in_flight_keys: list[str] = field(default_factory=list)
+    schema_changes: list[SchemaChange] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -136,6 +140,7 @@ class StatusReport:
                         "cyan",
                     )
                 )
+            parts.extend(Text(c.describe(e.name), "yellow") for c in e.schema_changes)
         return Group(*parts)
 
 

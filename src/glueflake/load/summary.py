@@ -9,6 +9,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from glueflake.load.types import SchemaChange
+
 if TYPE_CHECKING:
     from glueflake.load.discover import EntityPlan
 
@@ -35,6 +37,8 @@ class EntityLoadResult:
         files_via_python: files DuckDB's reader could not take whole (read in Python).
         aborted: ``on_error: abort`` met a bad row; nothing of this entity committed.
         error: the abort's message (file and line), or another failure.
+        schema_changes: top-level fields that appeared in or vanished from the
+            entity's records with this load (where the warehouse tracks them).
     """
 
     source: str
@@ -54,6 +58,7 @@ class EntityLoadResult:
     files_via_python: int = 0
     aborted: bool = False
     error: str | None = None
+    schema_changes: list[SchemaChange] = field(default_factory=list)
 
     @classmethod
     def from_plan(cls, plan: EntityPlan, on_error: str) -> EntityLoadResult:
@@ -150,7 +155,7 @@ class LoadSummary:
         return Group(*notes)
 
     def problems(self) -> list[Text]:
-        """One line per changed or missing file and per abort (file and line)."""
+        """One line per changed or missing file, per abort (file and line), per schema change."""
         notes: list[Text] = []
         for e in self.entities:
             for key in e.changed_keys:
@@ -167,4 +172,8 @@ class LoadSummary:
                 )
             if e.error:
                 notes.append(Text(f"ABORTED {e.name}: {e.error}", style="bold red"))
+            notes.extend(
+                Text(f"SCHEMA {change.describe(e.name)}", style="yellow")
+                for change in e.schema_changes
+            )
         return notes

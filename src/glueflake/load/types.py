@@ -51,3 +51,24 @@ class FileOutcome:
     rows_rejected: int
     first_error: str | None = None
     first_error_line: int | None = None
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """A top-level field of an entity's records that appeared or disappeared at load.
+
+    Attributes:
+        field: the field (a top-level key of the records).
+        change: ``new`` (first seen), ``gone`` (absent from every record of a file
+            after earlier files had it) or ``back`` (seen again after ``gone``).
+        file_key: the lake file from which on it is so.
+    """
+
+    field: str
+    change: str
+    file_key: str
+
+    def describe(self, entity: str) -> str:
+        """``shop.orders: new field `discount_code` since file raw/shop/orders/...``."""
+        what = {"new": "new field", "gone": "field gone", "back": "field back"}[self.change]
+        return f"{entity}: {what} `{self.field}` since file {self.file_key}"

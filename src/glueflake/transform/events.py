@@ -42,6 +42,7 @@ class EventCollector:
     def __init__(self, *, progress: bool = True, console: Console | None = None) -> None:
         self.row_counts: dict[str, int] = {}
         self.closed_counts: dict[str, int] = {}
+        self.rescued_counts: dict[str, int] = {}
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._show = progress
@@ -92,6 +93,8 @@ class EventCollector:
                 with self._lock:
                     self.row_counts[str(payload["unique_id"])] = int(payload["rows"])
                     self.closed_counts[str(payload["unique_id"])] = int(payload.get("closed", 0))
+                    if "rescued" in payload:
+                        self.rescued_counts[str(payload["unique_id"])] = int(payload["rescued"])
             return
         if event.info.level == "error" and not self._about_a_node(event):
             text = event.info.msg.strip()

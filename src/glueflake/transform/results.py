@@ -53,6 +53,8 @@ class NodeResult:
         failures: Failing rows of a test.
         relation: The built relation, when there is one.
         closed_versions: For a snapshot, versions closed so far (its history).
+        rescued_values: For a raw model, the values its records hold in
+            ``_rescued`` (fields that did not fit their type); None for others.
     """
 
     unique_id: str
@@ -65,6 +67,7 @@ class NodeResult:
     failures: int | None = None
     relation: str | None = None
     closed_versions: int | None = None
+    rescued_values: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -191,12 +194,21 @@ class BuildSummary:
 
         ``raw_shop__orders`` becomes ``("shop", "orders")``.
         """
-        out: dict[tuple[str, str], int] = {}
-        for name, rows in self.rows.items():
-            if name.startswith("raw_") and "__" in name:
-                source, entity = name.removeprefix("raw_").split("__", 1)
-                out[(source, entity)] = rows
-        return out
+        return _by_entity(self.rows)
+
+    @property
+    def rescued(self) -> dict[tuple[str, str], int]:
+        """Rescued values per raw model, keyed ``(source, entity)`` like ``raw_rows``.
+
+        A rescued value is a field of a record that did not fit its declared type;
+        the raw model keeps it in ``_rescued`` (see ``macros/cross_db/json_fields.sql``).
+        """
+        counts = {
+            n.name: n.rescued_values
+            for n in self.nodes
+            if n.resource_type == "model" and n.rescued_values is not None
+        }
+        return _by_entity(counts)
 
     def headline(self) -> str:
         """One line: models, tests, snapshots and seeds by outcome, and the time."""
@@ -244,6 +256,16 @@ class BuildSummary:
         parts.extend(Text(n.describe(), style="red") for n in self.failed_nodes)
         parts.extend(Text(message, style="red") for message in self.errors)
         return Group(*parts)
+
+
+def _by_entity(per_model: dict[str, int]) -> dict[tuple[str, str], int]:
+    """Figures of ``raw_<source>__<entity>`` models keyed ``(source, entity)``."""
+    out: dict[tuple[str, str], int] = {}
+    for name, value in per_model.items():
+        if name.startswith("raw_") and "__" in name:
+            source, entity = name.removeprefix("raw_").split("__", 1)
+            out[(source, entity)] = value
+    return out
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,8 @@ def build(
     elapsed = time.perf_counter() - started
 
     nodes = tuple(
-        _node_result(r, collector.row_counts, collector.closed_counts) for r in _run_results(result)
+        _node_result(r, collector.row_counts, collector.closed_counts, collector.rescued_counts)
+        for r in _run_results(result)
     )
     errors = tuple(collector.errors)
     if result.exception is not None and not nodes and not errors:
@@ -266,7 +267,10 @@ def _run_results(result: Any) -> list[Any]:
 
 
 def _node_result(
-    result: Any, row_counts: dict[str, int], closed_counts: dict[str, int]
+    result: Any,
+    row_counts: dict[str, int],
+    closed_counts: dict[str, int],
+    rescued_counts: dict[str, int] | None = None,
 ) -> NodeResult:
     node = result.node
     unique_id = str(node.unique_id)
@@ -288,6 +292,7 @@ def _node_result(
         failures=int(result.failures) if result.failures is not None else None,
         relation=str(relation) if relation else None,
         closed_versions=closed_counts.get(unique_id) if node.resource_type == "snapshot" else None,
+        rescued_values=(rescued_counts or {}).get(unique_id),
     )
 
 

@@ -15,6 +15,7 @@ from glueflake.load.discover import CommittedFile, EntityPlan, LedgerEntry
 from glueflake.load.duckdb.connection import connect, landing_table, warehouse_path
 from glueflake.load.duckdb.ledger import ensure_ledger, ledger_exists, read_ledger
 from glueflake.load.duckdb.loader import LOAD_SETTINGS, load_entity
+from glueflake.load.duckdb.schema_history import read_schema_changes
 from glueflake.load.status import EntityStatus, entity_status
 from glueflake.load.summary import EntityLoadResult
 
@@ -87,8 +88,11 @@ class DuckDBBackend:
         )
 
     def status(self, plan: EntityPlan) -> EntityStatus:
-        """The shared status, with the landing table's ``count(*)``."""
-        return entity_status(plan, self._count(landing_table(self.cfg, plan.source, plan.entity)))
+        """The shared status, with the landing table's ``count(*)`` and schema changes."""
+        status = entity_status(plan, self._count(landing_table(self.cfg, plan.source, plan.entity)))
+        if self.con is not None and self._has_ledger:
+            status.schema_changes = read_schema_changes(self.con, plan.table)
+        return status
 
     def dbt_settings(self) -> Mapping[str, Any]:
         """The DuckDB file, which dbt's DuckDB targets build in."""

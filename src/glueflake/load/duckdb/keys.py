@@ -1,6 +1,6 @@
 """The primary-key check of a landing row, as SQL over the record's JSON.
 
-A record whose key is missing, null, an object or an array cannot be deduplicated by
+A record whose key is missing, null, empty, an object or an array cannot be deduplicated by
 the ``raw`` models (``latest_version`` keeps one row per key: a null key vanishes
 there without a word), so the loader rejects it, with the file, the line and the
 field, like any other bad line.
@@ -33,16 +33,20 @@ def key_problem_sql(record: str, primary_key: str | list[str]) -> str:
 
     Returns:
         An expression: NULL for a usable key, else ``primary key field 'id' is missing``
-        (or ``is null``, ``is an object``, ``is an array``) for the first bad field.
+        (or ``is null``, ``is empty``, ``is an object``, ``is an array``) for the first bad field.
     """
     fields = [primary_key] if isinstance(primary_key, str) else list(primary_key)
     cases = []
     for field in fields:
-        kind = f"json_type({record}, {_literal(_json_path(field))})"
+        path = _literal(_json_path(field))
+        kind = f"json_type({record}, {path})"
         name = "primary key field " + repr(field)
         cases.append(
             f"case when {kind} is null then {_literal(name + ' is missing')} "
             f"when {kind} = 'NULL' then {_literal(name + ' is null')} "
+            # raw reads an empty string as none (its "none is one thing" rule)
+            f"when {kind} = 'VARCHAR' and json_extract_string({record}, {path}) = '' "
+            f"then {_literal(name + ' is empty')} "
             f"when {kind} = 'OBJECT' then {_literal(name + ' is an object, not a value')} "
             f"when {kind} = 'ARRAY' then {_literal(name + ' is an array, not a value')} end"
         )

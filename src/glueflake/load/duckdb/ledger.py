@@ -17,6 +17,7 @@ import duckdb
 from glueflake.load.discover import LedgerEntry
 from glueflake.load.duckdb.bulk import insert_rows
 from glueflake.load.duckdb.connection import LEDGER_SCHEMA
+from glueflake.load.duckdb.schema_history import DDL as SCHEMA_HISTORY_DDL
 from glueflake.load.types import FileOutcome, FileStatus, RejectRow
 
 HISTORY = f"{LEDGER_SCHEMA}.load_history"
@@ -51,6 +52,7 @@ _DDL = (
         load_id varchar,
         loaded_at timestamptz not null
     )""",
+    SCHEMA_HISTORY_DDL,
 )
 
 

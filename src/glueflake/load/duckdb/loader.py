@@ -50,6 +50,7 @@ from glueflake.load.duckdb.ledger import (
 )
 from glueflake.load.duckdb.localize import local_files
 from glueflake.load.duckdb.reasons import first_error_text
+from glueflake.load.duckdb.schema_history import record_schema_changes
 from glueflake.load.duckdb.staging import (
     STAGE,
     StagedFile,
@@ -60,7 +61,7 @@ from glueflake.load.duckdb.staging import (
     stage_rejects,
 )
 from glueflake.load.summary import EntityLoadResult
-from glueflake.load.types import FileOutcome, FileStatus, RejectRow
+from glueflake.load.types import FileOutcome, FileStatus, RejectRow, SchemaChange
 
 LOAD_SETTINGS: dict[str, str | int | bool] = {
     # The single pass is one pipeline (``row_number() over ()`` keeps it in order on
@@ -104,10 +105,11 @@ def load_entity(
         result.seconds = time.perf_counter() - started
         return result
     task = bar.add_task(f"{plan.source}.{plan.entity}", total=len(plan.pending)) if bar else None
-    outcomes = _load_clean(con, cfg, store, plan, fqn, load_id, bar, task)
+    outcomes = _load_clean(con, cfg, store, plan, fqn, load_id, bar, task, result.schema_changes)
     if outcomes is None:
         if bar is not None and task is not None:
             bar.reset(task)
+        result.schema_changes.clear()
         outcomes = _load_staged(con, cfg, store, plan, fqn, load_id, result, bar, task, force=force)
         if outcomes is None:  # aborted
             result.seconds = time.perf_counter() - started
@@ -134,6 +136,7 @@ def _load_clean(
     load_id: str,
     bar: Progress | None,
     task: object,
+    schema_changes: list[SchemaChange],
 ) -> dict[int, FileOutcome] | None:
     """The single pass (see `direct`): every pending file straight into landing.
 
@@ -167,6 +170,9 @@ def _load_clean(
                     insert_clean(con, fqn, inputs, loaded_at, _primary_key(cfg, plan))
                 if bar is not None and task is not None:
                     bar.advance(task, len(batch))  # type: ignore[arg-type]
+            schema_changes.extend(
+                record_schema_changes(con, fqn, plan.table, loaded_at=loaded_at, load_id=load_id)
+            )
             failpoint(AFTER_DATA_INSERT)
             record_files(
                 con,
@@ -233,7 +239,7 @@ def _load_staged(
                     "(on_error: abort; nothing of this entity was loaded)"
                 )
                 return None
-        _write(con, cfg, plan, fqn, staged, outcomes, rejects, load_id)
+        _write(con, cfg, plan, fqn, staged, outcomes, rejects, load_id, result.schema_changes)
     finally:
         drop_stage(con)
     return outcomes
@@ -322,8 +328,9 @@ def _write(
     outcomes: dict[int, FileOutcome],
     rejects: dict[int, list[RejectRow]],
     load_id: str,
+    schema_changes: list[SchemaChange],
 ) -> None:
-    """Landing rows, rejects and ledger rows of the staged files: one transaction."""
+    """Landing rows, rejects, schema changes, ledger rows of the staged files: one transaction."""
     loaded_at = datetime.now(UTC)
     pending = {p.file.key: p for p in plan.pending}
     table_name = plan.table
@@ -362,6 +369,9 @@ def _write(
             f"select s.rec, f.key, s.g - f.off, f.lm, f.run_id, ?::timestamptz "
             f"from {STAGE} s join {_FILES} f on s.fi = f.fi where s.rec is not null",
             [loaded_at],
+        )
+        schema_changes.extend(
+            record_schema_changes(con, fqn, table_name, loaded_at=loaded_at, load_id=load_id)
         )
         record_rejects(
             con,
