@@ -843,7 +843,8 @@ def _secret_value(
         return None
     var = ref.group(1)
     if environ.get(var):
-        if _CONTROL.search(environ[var]):
+        # A PEM key is lines by nature; every other secret goes into a header or a URL.
+        if loc[-1] != "private_key" and _CONTROL.search(environ[var]):
             # Never echoed: the value is the secret. A line break in a header value
             # would also end in httpx printing it ("Illegal header value b'...'").
             problems.append(

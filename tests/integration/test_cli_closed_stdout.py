@@ -12,19 +12,22 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-import yaml
-from dbt_fixtures import pipeline_config
+
+if TYPE_CHECKING:
+    from conftest import DemoConfig
 
 GLUEFLAKE = Path(sys.executable).with_name("glueflake")
 
 pytestmark = [pytest.mark.integration, pytest.mark.dbt]
 
 
-def test_run_piped_into_a_reader_that_stops_after_two_lines_ends(tmp_path: Path) -> None:
-    config = tmp_path / "pipeline.yml"
-    config.write_text(yaml.safe_dump(pipeline_config(tmp_path, scale=300, day=5)))
+def test_run_piped_into_a_reader_that_stops_after_two_lines_ends(
+    tmp_path: Path, demo_config: DemoConfig
+) -> None:
+    config = demo_config.write(tmp_path, scale=300, day=5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLUEFLAKE")}
     proc = subprocess.Popen(
         [str(GLUEFLAKE), "run", "-c", str(config)],

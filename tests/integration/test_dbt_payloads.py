@@ -18,11 +18,14 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pytest
-from dbt_fixtures import SyntheticShop, query, scalar, write_pipeline_config
+
+if TYPE_CHECKING:
+    from conftest import DemoConfig
+from dbt_fixtures import SyntheticShop, query, scalar
 from snowflake_fixtures import Commit, write_commit
 
 from glueflake.config import load_config
@@ -66,9 +69,9 @@ def _payload(n: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(tmp_path_factory: pytest.TempPathFactory, demo_config: DemoConfig) -> Iterator[Built]:
     root = tmp_path_factory.mktemp("payloads")
-    store = LocalStore(root / "lake")  # the lake of write_pipeline_config(root)
+    store = LocalStore(root / "lake")  # the lake of demo_config's config in root
     latest = _payload(len(RUN_IDS) - 1)
     for record in latest:
         if record["cca3"] == "FRA":
@@ -86,7 +89,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     )
     write_commit(store, Commit("shop", "orders", RUN_IDS[0], (tuple(orders),)))
 
-    config = load_config(write_pipeline_config(root))
+    config = load_config(demo_config.write(root))
     db = config.resolve_path(config.warehouse.path)
     assert not run_load(config).aborted
     settings = DbtSettings(
