@@ -239,12 +239,29 @@ def run(
     demo_hour: DemoHourOpt = None,
     target: TargetOpt = None,
     progress: ProgressOpt = True,
+    build_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            envvar="GLUEFLAKE_BUILD_ALL",
+            help="Build every dbt node, not only those downstream of changed landing tables.",
+        ),
+    ] = False,
 ) -> None:
-    """Extract, load and transform in order, then print one table of the whole run."""
+    """Extract, load and transform in order, then print one table of the whole run.
+
+    dbt rebuilds only what depends on landing tables that changed since the last
+    successful build, and does not run when none did (--all builds everything).
+    """
     from glueflake.pipeline import run_pipeline
 
     result = _call(
-        lambda: run_pipeline(_config(config, demo_day, demo_hour), target=target, progress=progress)
+        lambda: run_pipeline(
+            _config(config, demo_day, demo_hour),
+            target=target,
+            progress=progress,
+            build_all=build_all,
+        )
     )
     out.print(result)
     if not result.ok:

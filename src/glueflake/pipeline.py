@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from glueflake.config import PipelineConfig
+from glueflake.transform.changes import BuildState, changed_tables, selection
 
 if TYPE_CHECKING:
     from glueflake.extract import ExtractSummary
@@ -66,11 +67,21 @@ class RunResult:
     build: BuildSummary | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    changed: list[str] | None = None
+
+    @property
+    def build_skipped(self) -> bool:
+        """Whether dbt was not invoked because no landing table changed."""
+        return self.changed == [] and self.build is None and self.error is None
 
     @property
     def ok(self) -> bool:
-        """Whether every stage finished and every dbt test passed."""
-        return self.error is None and not self.load.aborted and self.build is not None
+        """Whether every stage finished and every dbt test passed (or none had to run)."""
+        return (
+            self.error is None
+            and not self.load.aborted
+            and (self.build is not None or self.build_skipped)
+        )
 
     def __rich__(self) -> RenderableType:
         # Fits 80 columns (non-TTY output) with the entity names whole.
@@ -108,6 +119,15 @@ class RunResult:
                 _n(raw_rows.get(key)),
             )
         parts: list[RenderableType] = [table, *self.load.problems()]
+        if self.build_skipped:
+            parts.append(
+                Text(
+                    "dbt build skipped: no landing table changed since the last build "
+                    "(run --all to build everything)"
+                )
+            )
+        elif self.changed:
+            parts.append(Text(f"dbt build of what changed: {' '.join(selection(self.changed))}"))
         if self.build is not None:
             parts.append(Text(self.build.headline()))
             history = ", ".join(
@@ -127,10 +147,53 @@ def _n(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def changed_selection(
+    config: PipelineConfig,
+    load: LoadSummary,
+    status: StatusReport | None,
+    *,
+    target: str | None = None,
+) -> list[str] | None:
+    """The landing tables whose dependants this run must rebuild (see `transform.changes`).
+
+    Args:
+        config: The pipeline (for dbt's target directory, where the last build's
+            landing row counts are kept).
+        load: This run's load summary.
+        status: The landing tables' row counts after the load.
+        target: The dbt target about to be built (None: the config's).
+
+    Returns:
+        Landing tables (``source__entity``), sorted; empty: nothing to build; None:
+        build everything (no record of a previous build on this warehouse and target).
+    """
+    if status is None:
+        return None
+    settings = dbt_settings(config, target=target)
+    state = BuildState.read(settings.resolved_target_path)
+    return changed_tables(load, status, state, target=settings.target)
+
+
+def _record_build(config: PipelineConfig, status: StatusReport, target: str | None) -> None:
+    """After a successful whole build: keep the landing row counts it saw."""
+    settings = dbt_settings(config, target=target)
+    state = BuildState.of(status, settings.target)
+    if state is not None:
+        state.write(settings.resolved_target_path)
+
+
 def run_pipeline(
-    config: PipelineConfig, *, target: str | None = None, progress: bool = True
+    config: PipelineConfig,
+    *,
+    target: str | None = None,
+    progress: bool = True,
+    build_all: bool = False,
 ) -> RunResult:
     """Extract, load and transform, in order; stop at the first stage that fails.
+
+    dbt builds only what depends on the landing tables that changed since the last
+    successful build (`changed_selection`), and is not invoked when none did;
+    ``build_all`` builds everything regardless.
 
     A load that aborts (on_error: abort) or a dbt failure is reported in the result
     (`ok` is False) rather than raised, so the run's table still shows what happened.
@@ -154,9 +217,19 @@ def run_pipeline(
         return result
 
     started = time.perf_counter()
+    result.changed = (
+        None if build_all else changed_selection(config, loaded, result.status, target=target)
+    )
+    if result.changed == []:
+        seconds["transform"] = time.perf_counter() - started
+        return result
+    select = " ".join(selection(result.changed)) if result.changed else None
     try:
-        result.build = transform(config, target=target, progress=progress)
+        result.build = transform(config, target=target, select=select, progress=progress)
     except TransformError as exc:
         result.error = str(exc)
+    else:
+        if result.status is not None:
+            _record_build(config, result.status, target)
     seconds["transform"] = time.perf_counter() - started
     return result
