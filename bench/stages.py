@@ -211,7 +211,7 @@ def _compiled(node: dict[str, Any], target: Path) -> str:
     code = node.get("compiled_code")
     if code:
         return str(code)
-    path = target / "compiled" / node["package_name"] / node["original_file_path"]
+    path = target / "compiled" / str(node["package_name"]) / str(node["original_file_path"])
     if node["resource_type"] == "test":
         path = path / f"{node['name']}.sql"
     return path.read_text(encoding="utf-8")
