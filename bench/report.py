@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bench.runner import Suite
 from bench.stats import (
+    RATIO_KEYS,
     Stat,
     fmt_mb,
     fmt_pct,
@@ -36,23 +37,26 @@ def _rss(suite: Suite, key: str) -> str:
 
 
 def ratios(suites: list[Suite]) -> dict[str, float | None]:
-    """The five closing figures (medians; see docs/benchmarks.md for each definition).
+    """The closing figures (medians; see docs/benchmarks.md for each definition).
 
     - e2e_vs_dlt: dlt's time / glueflake's extract+load+dbt time on the same records,
       at the largest scale where both ran (>1 means glueflake is faster);
     - load_vs_duckdb: glueflake load time / bare read_ndjson CTAS time (lower is better);
     - extract_vs_fetch: glueflake extract time / bare sequential fetch time;
+    - dbt_vs_sql: the order models' dbt stage / the same compiled models (CTAS) and data
+      tests run as plain SQL in one DuckDB connection, at the largest scale where both ran;
     - incremental: the second run's extract+load as % of the first run's extract+load,
       at the largest scale where it ran with pre-rendered pages (full or e2e suite); the
       second run is day 1 until the first hour bringing ``--changes`` % (default 1 %)
       new or changed orders;
+    - incremental_e2e: that run's extract+load+dbt as % of the first run's, same scale;
+    - noop_run: seconds of a `glueflake run` right after the first (nothing new: no
+      dbt), at the largest scale where it ran;
     - peak_rss_mb: the largest peak RSS of any glueflake stage at the largest scale run
       (the Python models' own dbt stage included).
     """
     full = next(s for s in suites if s.kind == "full")
-    out: dict[str, float | None] = dict.fromkeys(
-        ("e2e_vs_dlt", "load_vs_duckdb", "extract_vs_fetch", "incremental", "peak_rss_mb")
-    )
+    out: dict[str, float | None] = dict.fromkeys(RATIO_KEYS)
     with_dlt = [s for s in suites if s.samples.get("dlt_s")]
     if with_dlt:
         top = max(with_dlt, key=lambda s: s.scale)
@@ -63,7 +67,17 @@ def ratios(suites: list[Suite]) -> dict[str, float | None]:
         out["extract_vs_fetch"] = ratio(_med(full, "extract_s"), _med(full, "fetch_s"))
     with_inc = [s for s in suites if s.kind in ("full", "e2e") and s.samples.get("incremental_pct")]
     if with_inc:
-        out["incremental"] = _med(max(with_inc, key=lambda s: s.scale), "incremental_pct")
+        top_inc = max(with_inc, key=lambda s: s.scale)
+        out["incremental"] = _med(top_inc, "incremental_pct")
+        if top_inc.samples.get("incremental_e2e_pct"):
+            out["incremental_e2e"] = _med(top_inc, "incremental_e2e_pct")
+    with_sql = [s for s in suites if s.samples.get("sql_s")]
+    if with_sql:
+        top_sql = max(with_sql, key=lambda s: s.scale)
+        out["dbt_vs_sql"] = ratio(_med(top_sql, "dbt_s"), _med(top_sql, "sql_s"))
+    with_noop = [s for s in suites if s.samples.get("noop_s")]
+    if with_noop:
+        out["noop_run"] = _med(max(with_noop, key=lambda s: s.scale), "noop_s")
     biggest = max(suites, key=lambda s: s.scale)
     glueflake_stages = ("extract", "load", "dbt", "dbt_python", "incremental", "incremental_dbt")
     peaks = [max(biggest.rss_mb[k]) for k in glueflake_stages if biggest.rss_mb.get(k)]
@@ -133,10 +147,16 @@ def table(suite: Suite) -> Table:
     row("load", "glueflake lake -> landing", "load_s", "load", "lake_bytes", "ctas_s")
     row("", "DuckDB CTAS read_ndjson (same files)", "ctas_s", "ctas", "lake_bytes")
     t.add_section()
-    row("dbt", "order models (source:landing.shop__orders+), SQL", "dbt_s", "dbt")
+    row("dbt", "order models (source:landing.shop__orders+), SQL", "dbt_s", "dbt", None, "sql_s")
+    row("", "plain SQL: same compiled models (CTAS) + data tests", "sql_s", "sql")
+    row("", "plain SQL: the models' CTAS alone (info)", "sql_models_s", None)
     row("", "Python models on them (tag:python; not in e2e)", "dbt_python_s", "dbt_python")
     row("e2e", "glueflake extract+load+dbt", "e2e_s", None, None, "dlt_s", faster=True)
     row("", "dlt rest_api_source -> duckdb", "dlt_s", "dlt")
+    if suite.samples.get("noop_s"):
+        t.add_section()
+        side = "glueflake run, nothing new (dbt skipped)"
+        row("no-op run", side, "noop_s", "noop", None, "e2e_s", 0)
     if suite.samples.get("incremental_s"):
         t.add_section()
         changed = _med(suite, "incremental_records")

@@ -384,6 +384,9 @@ class Harness:
                 "project_dir": str(self.project),
                 "profiles_dir": str(self.project),
                 "target": "dev",
+                # `glueflake run`'s own (the no-op run's): fresh with every round's copy
+                "target_path": str(run / "dbt-target"),
+                "log_path": str(run / "dbt-logs"),
             }
             hour = (hours or {}).get(day, 24)
             cfg["demo"] = {"seed": self.options.seed, "scale": 1, "day": day, "hour": hour}
@@ -472,10 +475,24 @@ class Harness:
             ctas = self.stage(suite, "ctas", argv, work)
             (work / "ctas.duckdb").unlink(missing_ok=True)
         load = self.stage(suite, "load", self.glueflake("load", configs[0], work), work)
+        sql_db = work / "sql" / "warehouse.duckdb"  # same file name: same catalog name
+        if kind in ("full", "e2e"):
+            shutil.rmtree(sql_db.parent, ignore_errors=True)
+            sql_db.parent.mkdir(parents=True)
+            shutil.copy2(work / "run" / "warehouse.duckdb", sql_db)
         dbt = self.stage(suite, "dbt", self.glueflake("dbt", configs[0], work), work)
+        sql = None
+        if kind in ("full", "e2e"):
+            argv = [sys.executable, "-m", "bench.stages", "sql", "--target"]
+            argv += [str(work / "dbt-target"), "--db", str(sql_db)]
+            sql = self.stage(suite, "sql", [*argv, "--out", str(work / "sql.json")], work)
+            shutil.rmtree(sql_db.parent, ignore_errors=True)
         python = self.stage(
             suite, "dbt_python", self.glueflake("dbt_python", configs[0], work), work
         )
+        noop = None
+        if kind in ("full", "e2e"):
+            noop = self.stage(suite, "noop", self.glueflake("noop", configs[0], work), work, front)
         incremental = incremental_dbt = None
         if kind in ("full", "e2e", "rss"):
             incremental = self.stage(
@@ -510,6 +527,17 @@ class Harness:
         if python.result["failed"]:
             raise CountMismatch(f"Python models failed: {python.result['failed']}")
         suite.add("e2e_s", ex["seconds"] + ld["seconds"] + tr["seconds"])
+        if sql is not None:
+            suite.add("sql_s", sql.result["seconds"])
+            suite.add("sql_models_s", sql.result["models_seconds"])
+            if sql.result["models"] != tr["models"]:
+                raise CountMismatch(
+                    f"plain SQL ran {sql.result['models']} models, dbt built {tr['models']}"
+                )
+        if noop is not None:
+            suite.add("noop_s", noop.result["seconds"])
+            if noop.result["records"] or noop.result["rows_loaded"]:
+                raise CountMismatch(f"the no-op run brought something: {noop.result}")
         suite.add_count("glueflake extract", ex["records"])
         suite.add_count("glueflake load", ld["rows_loaded"])
         suite.add_count("API served to glueflake", ex["_api"]["records"])
@@ -544,7 +572,10 @@ class Harness:
             suite.add("incremental_extract_s", inc["extract"]["seconds"])
             suite.add("incremental_load_s", inc["load"]["seconds"])
             if incremental_dbt is not None:
-                suite.add("incremental_dbt_s", incremental_dbt.result["seconds"])
+                inc_dbt = incremental_dbt.result["seconds"]
+                suite.add("incremental_dbt_s", inc_dbt)
+                first = ex["seconds"] + ld["seconds"] + tr["seconds"]
+                suite.add("incremental_e2e_pct", 100 * (inc["seconds"] + inc_dbt) / first)
             suite.add("incremental_records", inc["extract"]["records"])
             suite.add("incremental_pct", 100 * inc["seconds"] / (ex["seconds"] + ld["seconds"]))
             served = inc["_api"]["records"]

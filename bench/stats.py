@@ -88,26 +88,38 @@ def fmt_pct(value: float) -> str:
     return f"{value:.1f}%"
 
 
-RATIO_KEYS = ("e2e_vs_dlt", "load_vs_duckdb", "extract_vs_fetch", "incremental", "peak_rss_mb")
+RATIO_KEYS = (
+    "e2e_vs_dlt",
+    "load_vs_duckdb",
+    "extract_vs_fetch",
+    "dbt_vs_sql",
+    "incremental",
+    "incremental_e2e",
+    "noop_run",
+    "peak_rss_mb",
+)
 
 
 def ratios_line(ratios: Mapping[str, float | None]) -> str:
     """The closing line of `make bench`.
 
-    ``ratios: e2e_vs_dlt=..x load_vs_duckdb=..x extract_vs_fetch=..x incremental=..%
-    peak_rss_mb=..``; a figure not measured (for example dlt skipped) reads ``n/a``.
+    ``ratios: e2e_vs_dlt=..x load_vs_duckdb=..x extract_vs_fetch=..x dbt_vs_sql=..x
+    incremental=..% incremental_e2e=..% noop_run=..s peak_rss_mb=..``; a figure not
+    measured (for example dlt skipped) reads ``n/a``.
 
     Args:
-        ratios: the five figures by key (``incremental`` as a percentage); missing or
-            None means not measured.
+        ratios: the figures by key (``incremental`` and ``incremental_e2e`` as
+            percentages, ``noop_run`` in seconds); missing or None means not measured.
     """
     parts: list[str] = []
     for key in RATIO_KEYS:
         value = ratios.get(key)
         if value is None or value != value:
             text = "n/a"
-        elif key == "incremental":
+        elif key in ("incremental", "incremental_e2e"):
             text = fmt_pct(value)
+        elif key == "noop_run":
+            text = f"{value:.2f}s"
         elif key == "peak_rss_mb":
             text = f"{value:.0f}"
         else:

@@ -16,7 +16,7 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(expr) -%}
-    timezone('UTC', try_cast({{ expr }} as timestamptz))
+    {{ glueflake.duckdb__to_utc_timestamp('try_cast(' ~ expr ~ ' as timestamptz)') }}
 {%- endmacro %}
 
 {% macro snowflake__parse_timestamp(expr) -%}
@@ -34,8 +34,12 @@
     {{ exceptions.raise_compiler_error("to_utc_timestamp is not implemented for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
+{#- The instant's microseconds since the epoch as a plain timestamp: the same value as
+    timezone('UTC', x) whatever the session's time zone, without ICU's per-row zone
+    conversion (1/10 of its time). make_timestamp gives null for +-infinity, which the
+    coalesce hands to timezone(); DuckDB evaluates that only for the rows still null. -#}
 {% macro duckdb__to_utc_timestamp(expr) -%}
-    timezone('UTC', {{ expr }})
+    coalesce(make_timestamp(epoch_us({{ expr }})), timezone('UTC', {{ expr }}))
 {%- endmacro %}
 
 {% macro snowflake__to_utc_timestamp(expr) -%}

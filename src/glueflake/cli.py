@@ -452,10 +452,21 @@ def run(
     profiles_dir: ProfilesDirOpt = None,
     progress: ProgressOpt = True,
     json_output: JsonOpt = False,
+    build_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            envvar="GLUEFLAKE_BUILD_ALL",
+            help="Build every dbt node, not only those downstream of changed landing tables.",
+        ),
+    ] = False,
 ) -> None:
     """Extract, load and transform in order, then print one table of the whole run.
 
-    The run's document is also written to .glueflake/runs/<run_id>.json (`glueflake runs`).
+    dbt rebuilds only what depends on landing tables that changed since the last
+    successful build, and does not run when none did (--all builds everything; an
+    explicit --select, --exclude or --only wins). The run's document is also written
+    to .glueflake/runs/<run_id>.json (`glueflake runs`).
     """
     from glueflake.history import recorded
     from glueflake.pipeline import run_pipeline
@@ -469,7 +480,10 @@ def run(
     with _stdout_for(json_output):
         result, doc = _call(
             lambda: recorded(
-                cfg, lambda: run_pipeline(cfg, progress=progress, only=only, dbt=options)
+                cfg,
+                lambda: run_pipeline(
+                    cfg, progress=progress, only=only, dbt=options, build_all=build_all
+                ),
             )
         )
     if json_output:

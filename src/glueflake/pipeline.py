@@ -16,6 +16,7 @@ from rich.text import Text
 
 from glueflake.config import ConfigError, PipelineConfig
 from glueflake.phase import mark
+from glueflake.transform.changes import BuildState, changed_tables, selection
 
 logger = logging.getLogger(__name__)
 
@@ -148,11 +149,21 @@ class RunResult:
     seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    changed: list[str] | None = None
+
+    @property
+    def build_skipped(self) -> bool:
+        """Whether dbt was not invoked because no landing table changed."""
+        return self.changed == [] and self.build is None and self.error is None
 
     @property
     def ok(self) -> bool:
-        """Whether every stage finished and every dbt test passed."""
-        return self.error is None and not self.load.aborted and self.build is not None
+        """Whether every stage finished and every dbt test passed (or none had to run)."""
+        return (
+            self.error is None
+            and not self.load.aborted
+            and (self.build is not None or self.build_skipped)
+        )
 
     def __rich__(self) -> RenderableType:
         # Fits 80 columns (non-TTY output) with the entity names whole.
@@ -199,6 +210,15 @@ class RunResult:
                         style="yellow",
                     )
                 )
+        if self.build_skipped:
+            parts.append(
+                Text(
+                    "dbt build skipped: no landing table changed since the last build "
+                    "(run --all to build everything)"
+                )
+            )
+        elif self.changed:
+            parts.append(Text(f"dbt build of what changed: {' '.join(selection(self.changed))}"))
         if self.build is not None:
             parts.append(Text(self.build.headline()))
             history = ", ".join(
@@ -229,6 +249,41 @@ def _n(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+def changed_selection(
+    config: PipelineConfig,
+    load: LoadSummary,
+    status: StatusReport | None,
+    *,
+    target: str | None = None,
+) -> list[str] | None:
+    """The landing tables whose dependants this run must rebuild (see `transform.changes`).
+
+    Args:
+        config: The pipeline (for dbt's target directory, where the last build's
+            landing row counts are kept).
+        load: This run's load summary.
+        status: The landing tables' row counts after the load.
+        target: The dbt target about to be built (None: the config's).
+
+    Returns:
+        Landing tables (``source__entity``), sorted; empty: nothing to build; None:
+        build everything (no record of a previous build on this warehouse and target).
+    """
+    if status is None:
+        return None
+    settings = dbt_settings(config, target=target)
+    state = BuildState.read(settings.resolved_target_path)
+    return changed_tables(load, status, state, target=settings.target)
+
+
+def _record_build(config: PipelineConfig, status: StatusReport, target: str | None) -> None:
+    """After a successful whole build: keep the landing row counts it saw."""
+    settings = dbt_settings(config, target=target)
+    state = BuildState.of(status, settings.target)
+    if state is not None:
+        state.write(settings.resolved_target_path)
+
+
 def run_pipeline(
     config: PipelineConfig,
     *,
@@ -236,8 +291,13 @@ def run_pipeline(
     progress: bool = True,
     only: list[str] | None = None,
     dbt: DbtOptions | None = None,
+    build_all: bool = False,
 ) -> RunResult:
     """Extract, load and transform, in order; stop at the first stage that fails.
+
+    dbt builds only what depends on the landing tables that changed since the last
+    successful build (`changed_selection`), and is not invoked when none did;
+    ``build_all`` builds everything regardless.
 
     A load that aborts (on_error: abort) or a dbt failure is reported in the result
     (`ok` is False) rather than raised, so the run's table still shows what happened.
@@ -250,6 +310,7 @@ def run_pipeline(
             ``--select`` in `dbt`, dbt then builds what reads their landing tables
             (``source:landing.<source>__<entity>+``).
         dbt: dbt's flags for the transform stage.
+        build_all: build every node, not only what the changed landing tables feed.
 
     Raises:
         LeaseHeld: another run holds the lake's run lease.
@@ -261,7 +322,9 @@ def run_pipeline(
     # One run at a time per lake: a second one stops here with one line naming the
     # first (its load and dbt would otherwise fail on the warehouse's lock).
     with Lease(open_lake(config), lease_key(), what="run", ttl=config.lake.lease_ttl):
-        return _run_stages(config, target=target, progress=progress, only=only, dbt=dbt)
+        return _run_stages(
+            config, target=target, progress=progress, only=only, dbt=dbt, build_all=build_all
+        )
 
 
 def _run_stages(
@@ -271,6 +334,7 @@ def _run_stages(
     progress: bool,
     only: list[str] | None,
     dbt: DbtOptions | None,
+    build_all: bool,
 ) -> RunResult:
     from glueflake.errors import TransformError
     from glueflake.extract import run_extract
@@ -280,6 +344,7 @@ def _run_stages(
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     dbt = dbt or DbtOptions()
+    user_selected = bool(dbt.select or dbt.exclude or only)
     if only and not dbt.select:
         chosen = config.select(only)
         dbt = replace(dbt, select=tuple(f"source:landing.{s}__{e}+" for s, e in chosen))
@@ -300,13 +365,26 @@ def _run_stages(
         return result
 
     started = time.perf_counter()
-    mark("transform")
-    try:
-        result.build = transform(config, target=target, progress=progress, options=dbt)
-    except TransformError as exc:
-        result.error = str(exc)
-        # What did build (raw rows, pass/fail/skip counts) stays in the run's table.
-        result.build = getattr(exc, "summary", None)
+    # An explicit selection (--select, --exclude, --only) wins over "what changed",
+    # and is not a whole build: the next run still sees the rest as unbuilt.
+    automatic = not (user_selected or build_all)
+    build_target = target or dbt.target
+    result.changed = (
+        changed_selection(config, loaded, result.status, target=build_target) if automatic else None
+    )
+    if result.changed:
+        dbt = replace(dbt, select=tuple(selection(result.changed)))
+    if result.changed != []:
+        mark("transform")
+        try:
+            result.build = transform(config, target=target, progress=progress, options=dbt)
+        except TransformError as exc:
+            result.error = str(exc)
+            # What did build (raw rows, pass/fail/skip counts) stays in the run's table.
+            result.build = getattr(exc, "summary", None)
+        else:
+            if result.status is not None and not user_selected:
+                _record_build(config, result.status, build_target)
     seconds["transform"] = time.perf_counter() - started
     manifest = dbt_settings(config, options=dbt).resolved_target_path / "manifest.json"
     result.warnings = unread_entities(manifest, [(e.source, e.entity) for e in extracted.results])

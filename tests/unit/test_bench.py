@@ -44,7 +44,8 @@ from glueflake.demo_api import DemoSettings, iter_orders
 
 RATIOS_RE = re.compile(
     r"^ratios: e2e_vs_dlt=(\S+x|n/a) load_vs_duckdb=(\S+x|n/a) extract_vs_fetch=(\S+x|n/a) "
-    r"incremental=(\S+%|n/a) peak_rss_mb=(\d+|n/a)$"
+    r"dbt_vs_sql=(\S+x|n/a) incremental=(\S+%|n/a) incremental_e2e=(\S+%|n/a) "
+    r"noop_run=(\S+s|n/a) peak_rss_mb=(\d+|n/a)$"
 )
 
 
@@ -82,13 +83,17 @@ def test_ratios_line_format() -> None:
             "e2e_vs_dlt": 31.4,
             "load_vs_duckdb": 1.21,
             "extract_vs_fetch": 1.4,
+            "dbt_vs_sql": 2.54,
             "incremental": 3.2,
+            "incremental_e2e": 8.04,
+            "noop_run": 1.234,
             "peak_rss_mb": 187.6,
         }
     )
     assert line == (
         "ratios: e2e_vs_dlt=31.4x load_vs_duckdb=1.21x extract_vs_fetch=1.40x "
-        "incremental=3.2% peak_rss_mb=188"
+        "dbt_vs_sql=2.54x incremental=3.2% incremental_e2e=8.0% noop_run=1.23s "
+        "peak_rss_mb=188"
     )
     assert RATIOS_RE.match(line)
 
@@ -131,6 +136,10 @@ def _suite() -> Suite:
         "incremental_pct": [3.0, 4.0, 5.0],
         "incremental_records": [26, 26, 26],
         "incremental_dbt_s": [1.0, 1.0, 1.0],
+        "incremental_e2e_pct": [30.0, 40.0, 50.0],
+        "sql_s": [0.5, 0.4, 0.6],
+        "sql_models_s": [0.3, 0.3, 0.3],
+        "noop_s": [0.7, 0.6, 0.8],
     }.items():
         for value in values:
             suite.add(key, value)
@@ -153,6 +162,9 @@ def test_ratios_from_suites() -> None:
     assert got["load_vs_duckdb"] == pytest.approx(0.3 / 0.25)
     assert got["extract_vs_fetch"] == pytest.approx(1.1 / 0.9)
     assert got["incremental"] == 4.0
+    assert got["incremental_e2e"] == 40.0
+    assert got["dbt_vs_sql"] == pytest.approx(2.0 / 0.5)
+    assert got["noop_run"] == 0.7
     assert got["peak_rss_mb"] == 250.0
     assert RATIOS_RE.match(ratios_line(got))
 
@@ -178,6 +190,11 @@ def test_table_and_notes_render() -> None:
     assert "faster" in text
     python_row = next(line for line in text.splitlines() if "Python models" in line)
     assert "240" in python_row  # its peak RSS
+    dbt_row = next(line for line in text.splitlines() if "order models (source" in line)
+    assert "4.00x time" in dbt_row  # against the plain SQL
+    assert "plain SQL: same compiled models" in text
+    noop_row = next(line for line in text.splitlines() if "no-op run" in line)
+    assert "0.70 s" in noop_row
     lines = notes(_suite())
     assert any("served from its cache" in line for line in lines)
     assert any("26 new or changed orders (2.60% of 1,000)" in line for line in lines)
@@ -302,3 +319,15 @@ def test_payload_bench_lands_250_changed_records_of_about_3_5_kb() -> None:
     sizes = [len(orjson.dumps(r)) for r in first]
     assert 3_300 <= sum(sizes) / len(sizes) <= 3_800
     assert orjson.dumps(first) != orjson.dumps(second)  # every payload is a changed one
+
+
+def test_plain_sql_runs_models_after_the_models_they_read() -> None:
+    from bench.stages import _dependency_order
+
+    nodes = {
+        "model.p.c": {"depends_on": {"nodes": ["model.p.b", "source.p.l.t"]}},
+        "model.p.b": {"depends_on": {"nodes": ["model.p.a", "seed.p.s"]}},
+        "model.p.a": {"depends_on": {"nodes": ["model.p.outside"]}},
+    }
+    order = _dependency_order(["model.p.c", "model.p.a", "model.p.b"], nodes)
+    assert order == ["model.p.a", "model.p.b", "model.p.c"]
