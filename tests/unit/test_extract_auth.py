@@ -69,3 +69,26 @@ def test_redactor_hides_query_keys_and_values() -> None:
     assert "api_key=REDACTED" in shown
     assert "page=2" in shown
     assert redactor.text(f"error near {SECRET}!") == "error near REDACTED!"
+
+
+def test_every_auth_kind_of_the_config_has_its_authenticator() -> None:
+    from typing import get_args
+
+    from glueflake.config import Auth, model_tag
+    from glueflake.extract.auth import AUTHENTICATORS
+
+    assert {model_tag(m) for m in get_args(get_args(Auth)[0])} == set(AUTHENTICATORS)
+
+
+def test_each_authenticator_names_where_its_secret_goes() -> None:
+    from glueflake.extract.auth import query_secret_params, secret_forms_of, secret_headers
+
+    query = ApiKeyAuth(type="api_key", key=SecretStr(SECRET), name="k", location="query")
+    header = ApiKeyAuth(type="api_key", key=SecretStr(SECRET), name="X-Key")
+    basic = BasicAuth(type="basic", username="ada", password=SecretStr(SECRET))
+    assert (secret_headers(query), query_secret_params(query)) == (frozenset(), {"k"})
+    assert (secret_headers(header), query_secret_params(header)) == ({"X-Key"}, frozenset())
+    assert secret_headers(BearerAuth(type="bearer", token=SecretStr(SECRET))) == {"Authorization"}
+    assert secret_headers(basic) == {"Authorization"}
+    assert base64.b64encode(f"ada:{SECRET}".encode()).decode() in secret_forms_of(basic)
+    assert secret_forms_of(NoAuth()) == set() == secret_headers(NoAuth())
