@@ -734,7 +734,7 @@ ScriptsDirOpt = Annotated[
 DbtRoleOpt = Annotated[
     str | None,
     typer.Option(
-        envvar="GLUEFLAKE_SNOWFLAKE_DBT_ROLE",
+        envvar="GLUEFLAKE__WAREHOUSE__DBT_ROLE",
         help="Role dbt runs as (default: warehouse.dbt_role).",
     ),
 ]
@@ -772,14 +772,14 @@ def snowflake_apply(
     admin_user: Annotated[
         str | None,
         typer.Option(
-            envvar="GLUEFLAKE_SNOWFLAKE_ADMIN_USER",
+            envvar="GLUEFLAKE__SETUP__USER",
             help="Admin user to run the scripts as (default: setup.user of the config).",
         ),
     ] = None,
     admin_role: Annotated[
         str | None,
         typer.Option(
-            envvar="GLUEFLAKE_SNOWFLAKE_ADMIN_ROLE",
+            envvar="GLUEFLAKE__SETUP__ROLE",
             help="Role it connects as (default: setup.role, ACCOUNTADMIN); the scripts "
             "switch roles per statement.",
         ),

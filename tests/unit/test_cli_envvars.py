@@ -90,6 +90,10 @@ def test_an_option_over_a_config_value_reads_that_value_s_variable() -> None:
         "demo_hour": "GLUEFLAKE__DEMO__HOUR",
         "target": "GLUEFLAKE__DBT__TARGET",
         "region": "GLUEFLAKE__LAKE__REGION",
+        "profiles_dir": "GLUEFLAKE__DBT__PROFILES_DIR",
+        "dbt_role": "GLUEFLAKE__WAREHOUSE__DBT_ROLE",
+        "admin_user": "GLUEFLAKE__SETUP__USER",
+        "admin_role": "GLUEFLAKE__SETUP__ROLE",
     }
     for (cmd, name), envvar in OPTIONS.items():
         if name in expected:
