@@ -23,7 +23,7 @@ def summary_table(
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,
-        padding=(0, 0, 0, 1),
+        padding=0,  # the box already puts a space between columns
         pad_edge=False,
     )
     table.add_column(name, no_wrap=True)

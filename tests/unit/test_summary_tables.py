@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from rich.table import Table
 
 from glueflake.extract.summary import EntityResult, ExtractSummary
@@ -39,3 +42,17 @@ def test_extract_load_and_run_tables_share_the_style() -> None:
     assert "1,500" in list(extract_table.columns[2].cells)
     assert "1,500" in list(load_table.columns[6].cells)
     assert list(run_table.columns[1].cells) == ["1,500"]
+
+
+def test_the_tables_fit_80_columns_with_names_whole() -> None:
+    name = ("restcountries", "countries")
+    extract = ExtractSummary("r1", [EntityResult(*name, pages=68, records=67_049, bytes=3 << 20)])
+    load = LoadSummary(
+        "l1", [EntityLoadResult(*name, files_loaded=3, rows_loaded=67_049, rows_rejected=12)]
+    )
+    for summary in (extract, load, RunResult(extract, load)):
+        console = Console(width=80, record=True, file=io.StringIO())
+        console.print(summary)
+        text = console.export_text()
+        assert "restcountries.countries" in text and "67,049" in text
+        assert "…" not in text

@@ -126,7 +126,7 @@ class LoadSummary:
         return sum(e.files_loaded for e in self.entities)
 
     def __rich__(self) -> RenderableType:
-        """A table per entity, then notes: nothing to load, changed files, the abort."""
+        """A table per entity (fits 80 columns), then notes: nothing to load, changes, abort."""
         table = summary_table(
             f"load {self.load_id}",
             "entity",
@@ -135,10 +135,10 @@ class LoadSummary:
                 "skipped",
                 "failed",
                 "changed",
-                "up to date",
-                "rows loaded",
-                "rows rejected",
-                "seconds",
+                "up to\ndate",
+                "rows\nloaded",
+                "rows\nrejected",
+                "sec",
             ),
         )
         for e in self.entities:
