@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from glueflake.config import ConfigError, PipelineConfig
 from glueflake.phase import mark
+from glueflake.tables import count as _n
+from glueflake.tables import summary_table
 from glueflake.transform.changes import BuildState, changed_tables, selection
 
 logger = logging.getLogger(__name__)
@@ -167,24 +167,11 @@ class RunResult:
 
     def __rich__(self) -> RenderableType:
         # Fits 80 columns (non-TTY output) with the entity names whole.
-        table = Table(
-            title="glueflake run",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            show_edge=False,
-            padding=(0, 0, 0, 1),
-            pad_edge=False,
+        table = summary_table(
+            "glueflake run",
+            "entity",
+            ("extracted", "loaded", "rejected", "lake\nrecords", "landing\nrows", "raw\nrows"),
         )
-        table.add_column("entity", no_wrap=True)
-        for column in (
-            "extracted",
-            "loaded",
-            "rejected",
-            "lake\nrecords",
-            "landing\nrows",
-            "raw\nrows",
-        ):
-            table.add_column(column, justify="right", no_wrap=True)
         extracted = {(e.source, e.entity): e for e in self.extract.results}
         loaded = {(e.source, e.entity): e for e in self.load.entities}
         status = {(e.source, e.entity): e for e in self.status.entities} if self.status else {}
@@ -243,10 +230,6 @@ class RunResult:
         if self.error:
             parts.append(Text(f"failed: {self.error}", style="bold red"))
         return Group(*parts)
-
-
-def _n(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
 
 
 def changed_selection(

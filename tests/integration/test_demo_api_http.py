@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 KEY = "integration-key"
 SETTINGS = DemoSettings(seed=3, scale=2_500, day=200, api_key=KEY)
-LINK = re.compile(r'^<([^>]+)>; rel="next"$')
+LINK = re.compile(r'^<([^>]+)>; rel="next", <([^>]+)>; rel="last"$')
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_400_names_the_parameter(client: httpx.Client, path: str, params: dict, 
 def walk_orders(client: httpx.Client, params: dict[str, str]) -> tuple[list[dict], int]:
     url: str | None = "/api/orders"
     records: list[dict] = []
-    pages = 0
+    pages, last = 0, None
     while url is not None:
         response = client.get(url, params=params if pages == 0 else None, headers=auth())
         assert response.status_code == 200
@@ -92,6 +92,10 @@ def walk_orders(client: httpx.Client, params: dict[str, str]) -> tuple[list[dict
             assert match, link
             url = match.group(1)
             assert url.startswith("http://127.0.0.1:")
+            assert last in (None, match.group(2))  # rel="last" names the same page throughout
+            last = match.group(2)
+    if last is not None:  # the last link named the page the walk ended on
+        assert httpx.URL(last).params["page"] == str(pages)
     return records, pages
 
 

@@ -312,3 +312,35 @@ def test_progress_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[s
         _config(), progress=True, store=LocalStore(tmp_path), transport=httpx.MockTransport(Api())
     )
     assert capsys.readouterr().out == ""
+
+
+def test_progress_counts_match_the_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The progress counts records written, as the summary does (issue 17).
+
+    Before, it counted records fetched: a second run showed the records served again
+    at the bookmark instant (and dropped) while the summary said 0.
+    """
+    import io
+
+    import glueflake.extract.job
+    from glueflake.extract.progress import ExtractProgress
+
+    out = io.StringIO()
+
+    def progress(enabled: bool) -> ExtractProgress:
+        console = Console(file=out, force_terminal=False, width=200)
+        return ExtractProgress(enabled, console, heartbeat=0.0)
+
+    monkeypatch.setattr(glueflake.extract.job, "ExtractProgress", progress)
+    api, store = Api(), LocalStore(tmp_path)
+    for _ in range(2):
+        out.seek(0), out.truncate()
+        summary = run_extract(
+            _config(), only=["shop.orders"], store=store, transport=httpx.MockTransport(api)
+        )
+        lines = [x for x in out.getvalue().splitlines() if x.startswith("extract shop.orders:")]
+        orders = summary.result("shop", "orders")
+        assert lines[-1].startswith(
+            f"extract shop.orders: {orders.records:,} records, {orders.pages:,} pages"
+        )
+    assert orders.records == 0 and orders.dropped_at_bookmark > 0

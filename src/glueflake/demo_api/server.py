@@ -27,7 +27,7 @@ import orjson
 from glueflake.demo_api.clock import parse_instant
 from glueflake.demo_api.countries import countries_etag, countries_json
 from glueflake.demo_api.customers import customers_page
-from glueflake.demo_api.orders import orders_page
+from glueflake.demo_api.orders import count_orders, orders_page
 from glueflake.demo_api.settings import FAULT_KINDS, DemoSettings
 
 logger = logging.getLogger(__name__)
@@ -204,11 +204,16 @@ class _Handler(BaseHTTPRequestHandler):
         records, more = orders_page(self.server.settings, page, per_page, since)
         headers = {}
         if more:
-            params = {k: v[-1] for k, v in query.items()}
-            params["page"] = str(page + 1)
-            params["per_page"] = str(per_page)
+            # rel="last" too (as GitHub's API does), so clients can show a total and an ETA.
+            last = -(-count_orders(self.server.settings, since) // per_page)
             host = self.headers.get("Host") or self.server.authority
-            headers["Link"] = f'<http://{host}{path}?{urlencode(params)}>; rel="next"'
+            links = []
+            for number, rel in ((page + 1, "next"), (last, "last")):
+                params = {k: v[-1] for k, v in query.items()}
+                params["page"] = str(number)
+                params["per_page"] = str(per_page)
+                links.append(f'<http://{host}{path}?{urlencode(params)}>; rel="{rel}"')
+            headers["Link"] = ", ".join(links)
         self._send(200, orjson.dumps({"data": records}), headers=headers)
 
     def _error(

@@ -19,12 +19,13 @@ from glueflake.config import Endpoint, PipelineConfig, Source
 from glueflake.errors import ExtractError
 from glueflake.extract.decode import PageDecoder
 from glueflake.extract.demo import source_base_url
-from glueflake.extract.http import PageFetcher, make_client
+from glueflake.extract.http import Page, PageFetcher, make_client
 from glueflake.extract.incremental import CursorTracker, read_bookmark, write_bookmark
 from glueflake.extract.pages import iter_pages
 from glueflake.extract.pagination import make_paginator
 from glueflake.extract.progress import EndpointProgress, ExtractProgress
 from glueflake.extract.summary import EntityResult, ExtractSummary
+from glueflake.extract.totals import Totals, page_totals, total_fields
 from glueflake.extract.writer import BatchWriter
 from glueflake.lake.layout import lease_key, new_run_id, rejects_key
 from glueflake.lake.lease import Lease
@@ -95,6 +96,21 @@ def _keep_rejects(ctx: _RunContext, result: EntityResult, rejects: list[bytes]) 
     result.reject_reason = orjson.loads(rejects[0])["reason"]
 
 
+def _report_progress(
+    task: EndpointProgress, page: Page, kept: int, pages_before: int, totals: Totals
+) -> Totals:
+    """Advance `task` by a page and its records kept (what the summary counts).
+
+    Until the API has told the endpoint's length, each page is asked for it.
+    """
+    if not totals.known:
+        totals = page_totals(page, pages_before)
+        if totals.known:
+            task.totals(totals)
+    task.advance(kept)
+    return totals
+
+
 def _extract_endpoint(
     ctx: _RunContext,
     client: httpx.Client,
@@ -134,12 +150,13 @@ def _extract_endpoint(
     decode = PageDecoder(
         endpoint.records,
         record_fields=tracker.record_fields if tracker is not None else (),
-        body_fields=paginator.body_fields,
+        body_fields=paginator.body_fields + total_fields(endpoint.records, paginator.body_fields),
         where=where,
     )
     fetch = PageFetcher(client, source, where=where, decode=decode, sleep=ctx.sleep)
     start = httpx.URL(base_url + endpoint.path).copy_merge_params(params)
     rejects: list[bytes] = []
+    totals = Totals()
     try:
         for page in iter_pages(fetch, paginator, start, window=source.concurrency):
             keep, cursors = None, None
@@ -150,8 +167,8 @@ def _extract_endpoint(
                 _handle_rejects(tracker, endpoint, where, fetch.redactor.url(page.url), rejects)
             kept = page.count if keep is None else keep.count(True)
             writer.add_block(page.decoded.ndjson(keep), kept, cursors)
+            totals = _report_progress(task, page, kept, result.pages, totals)
             result.pages += 1
-            task.advance(page.count)
     except BaseException:
         writer.discard()
         raise

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich import box
 from rich.table import Table
 from rich.text import Text
+
+from glueflake.tables import count, summary_table
 
 
 @dataclass
@@ -105,17 +106,12 @@ class ExtractSummary:
 
     def __rich__(self) -> Table:
         """Per-endpoint counts as a table; bookmarks listed under it (fits 80 columns)."""
-        table = Table(
-            title=f"extract run {self.run_id}",
-            title_justify="left",
-            caption_justify="left",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
+        table = summary_table(
+            f"extract run {self.run_id}",
+            "endpoint",
+            ("pages", "records", "files", "bytes", "sec"),
+            ("note",),
         )
-        table.add_column("endpoint", no_wrap=True)
-        for col in ("pages", "records", "files", "bytes", "sec"):
-            table.add_column(col, justify="right", no_wrap=True)
-        table.add_column("note", no_wrap=True)
         notes: list[str] = []
         for r in self.results:
             if r.skipped_unchanged:
@@ -126,9 +122,9 @@ class ExtractSummary:
                 note = ""
             table.add_row(
                 r.name,
-                f"{r.pages:,}",
-                f"{r.records:,}",
-                f"{r.files:,}",
+                count(r.pages),
+                count(r.records),
+                count(r.files),
                 _human_bytes(r.bytes),
                 f"{r.seconds:.2f}",
                 note,
@@ -149,9 +145,9 @@ class ExtractSummary:
         table.add_section()
         table.add_row(
             "total",
-            f"{self.pages:,}",
-            f"{self.records:,}",
-            f"{self.files:,}",
+            count(self.pages),
+            count(self.records),
+            count(self.files),
             _human_bytes(self.bytes),
             f"{self.seconds:.2f}",
             "",

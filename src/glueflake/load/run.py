@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from glueflake.config import PipelineConfig
 from glueflake.lake import ObjectStore, new_run_id, open_lake
 from glueflake.load.discover import DEFAULT_ORPHAN_GRACE, no_ledger, plan_entity
+from glueflake.load.progress import LoadProgress
 from glueflake.load.registry import open_warehouse
 from glueflake.load.status import StatusReport
 from glueflake.load.summary import LoadSummary
@@ -132,14 +132,6 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+    bar = LoadProgress()
     with bar:
         yield bar

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from glueflake.load.types import SchemaChange
+from glueflake.tables import count, summary_table
 
 if TYPE_CHECKING:
     from glueflake.load.discover import EntityPlan
@@ -126,25 +126,31 @@ class LoadSummary:
         return sum(e.files_loaded for e in self.entities)
 
     def __rich__(self) -> RenderableType:
-        """A table per entity, then notes: nothing to load, changed files, the abort."""
-        table = Table(title=f"load {self.load_id}", title_justify="left")
-        for column in ("entity", "loaded", "skipped", "failed", "changed", "up to date"):
-            table.add_column(
-                column, justify="left" if column == "entity" else "right", no_wrap=True
-            )
-        table.add_column("rows loaded", justify="right")
-        table.add_column("rows rejected", justify="right")
-        table.add_column("seconds", justify="right")
+        """A table per entity (fits 80 columns), then notes: nothing to load, changes, abort."""
+        table = summary_table(
+            f"load {self.load_id}",
+            "entity",
+            (
+                "loaded",
+                "skipped",
+                "failed",
+                "changed",
+                "up to\ndate",
+                "rows\nloaded",
+                "rows\nrejected",
+                "sec",
+            ),
+        )
         for e in self.entities:
             table.add_row(
                 e.name,
-                str(e.files_loaded),
-                str(e.files_skipped),
-                str(e.files_failed),
-                Text(str(e.files_changed), style="yellow" if e.files_changed else ""),
-                str(e.files_up_to_date),
-                f"{e.rows_loaded:,}",
-                Text(f"{e.rows_rejected:,}", style="red" if e.rows_rejected else ""),
+                count(e.files_loaded),
+                count(e.files_skipped),
+                count(e.files_failed),
+                Text(count(e.files_changed), style="yellow" if e.files_changed else ""),
+                count(e.files_up_to_date),
+                count(e.rows_loaded),
+                Text(count(e.rows_rejected), style="red" if e.rows_rejected else ""),
                 f"{e.seconds:.2f}",
             )
         notes: list[RenderableType] = [table]

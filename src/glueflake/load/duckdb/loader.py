@@ -29,7 +29,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import duckdb
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from glueflake.config import OnError, PipelineConfig
 from glueflake.errors import LoadError
@@ -60,6 +60,7 @@ from glueflake.load.duckdb.staging import (
     stage_files,
     stage_rejects,
 )
+from glueflake.load.progress import files_done, start_entity
 from glueflake.load.summary import EntityLoadResult
 from glueflake.load.types import FileOutcome, FileStatus, RejectRow, SchemaChange
 
@@ -104,11 +105,11 @@ def load_entity(
         ensure_landing_table(con, cfg, fqn)
         result.seconds = time.perf_counter() - started
         return result
-    task = bar.add_task(f"{plan.source}.{plan.entity}", total=len(plan.pending)) if bar else None
+    task = start_entity(bar, f"{plan.source}.{plan.entity}", plan.pending) if bar else None
     outcomes = _load_clean(con, cfg, store, plan, fqn, load_id, bar, task, result.schema_changes)
     if outcomes is None:
         if bar is not None and task is not None:
-            bar.reset(task)
+            bar.reset(task, files=0, of_files=len(plan.pending))
         result.schema_changes.clear()
         outcomes = _load_staged(con, cfg, store, plan, fqn, load_id, result, bar, task, force=force)
         if outcomes is None:  # aborted
@@ -135,7 +136,7 @@ def _load_clean(
     fqn: str,
     load_id: str,
     bar: Progress | None,
-    task: object,
+    task: TaskID | None,
     schema_changes: list[SchemaChange],
 ) -> dict[int, FileOutcome] | None:
     """The single pass (see `direct`): every pending file straight into landing.
@@ -169,7 +170,7 @@ def _load_clean(
                     ]
                     insert_clean(con, fqn, inputs, loaded_at, _primary_key(cfg, plan))
                 if bar is not None and task is not None:
-                    bar.advance(task, len(batch))  # type: ignore[arg-type]
+                    files_done(bar, task, batch)
             schema_changes.extend(
                 record_schema_changes(con, fqn, plan.table, loaded_at=loaded_at, load_id=load_id)
             )
@@ -215,7 +216,7 @@ def _load_staged(
     load_id: str,
     result: EntityLoadResult,
     bar: Progress | None,
-    task: object,
+    task: TaskID | None,
     *,
     force: bool = False,
 ) -> dict[int, FileOutcome] | None:
@@ -277,7 +278,7 @@ def _stage_pending(
     store: ObjectStore,
     pending: Sequence[PendingFile],
     bar: Progress | None,
-    task: object,
+    task: TaskID | None,
     primary_key: str | list[str] | None = None,
 ) -> dict[int, StagedFile]:
     staged: dict[int, StagedFile] = {}
@@ -286,7 +287,7 @@ def _stage_pending(
             inputs = [StageInput(p.file.key, paths[p.file.key], p.file.records) for p in batch]
             staged.update(stage_files(con, inputs, first_fi=first, primary_key=primary_key))
         if bar is not None and task is not None:
-            bar.advance(task, len(batch))  # type: ignore[arg-type]
+            files_done(bar, task, batch)
     return staged
 
 
