@@ -71,23 +71,20 @@ class Redactor:
 
 def config_redactor(config: PipelineConfig) -> Redactor:
     """A redactor for every secret a configuration resolved (sources, warehouse, set-up, notify)."""
-    from pydantic import SecretStr
+    from pydantic import BaseModel, SecretStr
 
     from glueflake.config import BasicAuth
 
+    # Every SecretStr of every section that holds one, whatever its kind: the sources'
+    # auth, the warehouse, the admin set-up and the webhook; basic auth also as sent.
+    sections: list[BaseModel | None] = [s.auth for s in config.sources.values()]
+    sections += [config.warehouse, config.setup, config.notify]
     forms: set[str] = set()
-    for source in config.sources.values():
-        auth = source.auth
-        if isinstance(auth, BasicAuth):
-            forms |= basic_forms(auth.username, auth.password.get_secret_value())
-        for name in ("key", "token", "password"):
-            secret = getattr(auth, name, None)
-            if secret is not None:
-                forms |= secret_forms(secret.get_secret_value())
-    # Every secret of the warehouse (whatever its kind), the admin set-up and the webhook.
-    for section in (config.warehouse, config.setup, config.notify):
+    for section in sections:
         for name in type(section).model_fields if section is not None else ():
             secret = getattr(section, name)
             if isinstance(secret, SecretStr):
                 forms |= secret_forms(secret.get_secret_value())
+        if isinstance(section, BasicAuth):
+            forms |= basic_forms(section.username, section.password.get_secret_value())
     return Redactor(forms=forms)
