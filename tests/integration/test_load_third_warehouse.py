@@ -54,6 +54,7 @@ class MemoryWarehouse:
     """A warehouse in a dict: landing rows and one ledger entry per file."""
 
     dedupes_loads = False
+    verifies_on_read = False
 
     def __init__(self, cfg: PipelineConfig) -> None:
         assert isinstance(cfg.warehouse, MemoryWarehouseSettings)

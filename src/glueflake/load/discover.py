@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 from glueflake.errors import LakeError, LoadError
 from glueflake.lake import (
@@ -240,14 +241,15 @@ def classify(
 def object_sha256(store: ObjectStore, key: str) -> str:
     """SHA-256 of an object's bytes (read from its local file when it has one)."""
     path = store.local_path(key)
-    digest = hashlib.sha256()
     if path is not None and path.is_file():
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-    else:
-        digest.update(store.get(key))
-    return digest.hexdigest()
+        return file_sha256(path)
+    return hashlib.sha256(store.get(key)).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a local file's bytes."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def list_entity(

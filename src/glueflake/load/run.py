@@ -63,9 +63,11 @@ def run_load(
             for source, entity in entities:
                 # Without a ledger of its own (Snowflake's load metadata dedupes), every
                 # committed file would be hashed on every load: verified where it is
-                # read once, on the way in.
+                # read once, on the way in. A backend that hashes what it reads checks
+                # each file against its manifest itself (one read of each file).
+                verify = not (wh.dedupes_loads or wh.verifies_on_read)
                 plan = plan_entity(
-                    store, source, entity, ledger, force=force, verify_content=not wh.dedupes_loads
+                    store, source, entity, ledger, force=force, verify_content=verify
                 )
                 on_error = cfg.sources[source].endpoints[entity].on_error
                 result = wh.load(

@@ -37,9 +37,13 @@ class Warehouse(Protocol):
             (Snowflake's load metadata): a load is planned without the ledger, so
             every committed, unchanged file is handed to `load`. False (DuckDB): the
             ledger is the only record, and files it has are not handed over again.
+        verifies_on_read: `load` hashes each file as it reads it and reports one that
+            does not hash to its manifest's sha256 as changed (DuckDB), so a load's
+            plan does not read every pending file first. False: the plan verifies.
     """
 
     dedupes_loads: bool
+    verifies_on_read: bool
 
     @property
     def location(self) -> str:

@@ -24,6 +24,7 @@ class DuckDBBackend:
     """The embedded warehouse: data and ledger rows of a file in one transaction."""
 
     dedupes_loads = False
+    verifies_on_read = True
 
     def __init__(self, cfg: PipelineConfig) -> None:
         """Bind to the config's DuckDB file (LoadError if the warehouse is not DuckDB)."""

@@ -48,7 +48,7 @@ from glueflake.load.duckdb.ledger import (
     record_files,
     record_rejects,
 )
-from glueflake.load.duckdb.localize import local_files
+from glueflake.load.duckdb.localize import LocalFile, local_files
 from glueflake.load.duckdb.reasons import first_error_text
 from glueflake.load.duckdb.schema_history import record_schema_changes
 from glueflake.load.duckdb.staging import (
@@ -106,7 +106,9 @@ def load_entity(
         result.seconds = time.perf_counter() - started
         return result
     task = start_entity(bar, f"{plan.source}.{plan.entity}", plan.pending) if bar else None
-    outcomes = _load_clean(con, cfg, store, plan, fqn, load_id, bar, task, result.schema_changes)
+    outcomes = _load_clean(
+        con, cfg, store, plan, fqn, load_id, bar, task, result.schema_changes, force=force
+    )
     if outcomes is None:
         if bar is not None and task is not None:
             bar.reset(task, files=0, of_files=len(plan.pending))
@@ -138,6 +140,8 @@ def _load_clean(
     bar: Progress | None,
     task: TaskID | None,
     schema_changes: list[SchemaChange],
+    *,
+    force: bool = False,
 ) -> dict[int, FileOutcome] | None:
     """The single pass (see `direct`): every pending file straight into landing.
 
@@ -150,6 +154,7 @@ def _load_clean(
         fi: FileOutcome(p.file.key, FileStatus.LOADED, p.file.records, p.file.records, 0)
         for fi, p in enumerate(plan.pending)
     }
+    hashes: dict[str, str] = {}
     default_memory = str(_one(con, "select current_setting('memory_limit')"))
     con.execute(f"set memory_limit = '{SINGLE_PASS_MEMORY}'")
     try:
@@ -157,11 +162,14 @@ def _load_clean(
             ensure_landing_table(con, cfg, fqn)
             forget_files(con, fqn, plan.table, [p.file.key for p in plan.pending if p.reload])
             for _, batch in _batches(plan.pending):
-                with local_files(store, [p.file.key for p in batch]) as paths:
+                with local_files(store, [p.file.key for p in batch]) as local:
+                    if _hash_mismatches(batch, local, force=force):
+                        raise NotClean("a file does not hash to its manifest's sha256")
+                    hashes.update((key, f.sha256) for key, f in local.items())
                     inputs = [
                         CleanInput(
                             p.file.key,
-                            paths[p.file.key],
+                            local[p.file.key].path,
                             p.file.records,
                             p.info.last_modified,
                             p.file.run_id,
@@ -178,7 +186,7 @@ def _load_clean(
             record_files(
                 con,
                 plan.table,
-                (_ledger_row(outcomes[fi], p) for fi, p in enumerate(plan.pending)),
+                (_ledger_row(outcomes[fi], p, hashes) for fi, p in enumerate(plan.pending)),
                 load_id=load_id,
                 loaded_at=loaded_at,
             )
@@ -196,12 +204,13 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return row[0]
 
 
-def _ledger_row(outcome: FileOutcome, pending: PendingFile) -> LedgerRow:
+def _ledger_row(outcome: FileOutcome, pending: PendingFile, hashes: dict[str, str]) -> LedgerRow:
+    """The ledger row of a loaded file: the hash of the bytes the load read."""
     return LedgerRow(
         outcome=outcome,
         manifest_key=pending.file.manifest_key,
         etag=pending.info.etag,
-        sha256=pending.sha256,
+        sha256=hashes.get(pending.file.key, pending.sha256),
         bytes=pending.info.size,
         run_id=pending.file.run_id,
     )
@@ -224,7 +233,9 @@ def _load_staged(
     on_error = result.on_error
     create_stage(con)
     try:
-        staged = _stage_pending(con, store, plan.pending, bar, task, _primary_key(cfg, plan))
+        staged, hashes = _stage_pending(
+            con, store, plan.pending, bar, task, _primary_key(cfg, plan), result, force=force
+        )
         result.files_via_python = sum(s.via_python for s in staged.values())
         if not force:
             _drop_miscounted(staged, plan.pending, result)
@@ -240,7 +251,9 @@ def _load_staged(
                     "(on_error: abort; nothing of this entity was loaded)"
                 )
                 return None
-        _write(con, cfg, plan, fqn, staged, outcomes, rejects, load_id, result.schema_changes)
+        _write(
+            con, cfg, plan, fqn, staged, outcomes, rejects, load_id, result.schema_changes, hashes
+        )
     finally:
         drop_stage(con)
     return outcomes
@@ -279,16 +292,51 @@ def _stage_pending(
     pending: Sequence[PendingFile],
     bar: Progress | None,
     task: TaskID | None,
-    primary_key: str | list[str] | None = None,
-) -> dict[int, StagedFile]:
+    primary_key: str | list[str] | None,
+    result: EntityLoadResult,
+    *,
+    force: bool = False,
+) -> tuple[dict[int, StagedFile], dict[str, str]]:
+    """Stage the pending files whose bytes hash to their manifests' sha256.
+
+    The others are reported as changed in `result`, not staged (``force`` stages all).
+
+    Returns:
+        The staged files by index, and the SHA-256 of each file read, by key.
+    """
     staged: dict[int, StagedFile] = {}
+    hashes: dict[str, str] = {}
     for first, batch in _batches(pending):
-        with local_files(store, [p.file.key for p in batch]) as paths:
-            inputs = [StageInput(p.file.key, paths[p.file.key], p.file.records) for p in batch]
-            staged.update(stage_files(con, inputs, first_fi=first, primary_key=primary_key))
+        with local_files(store, [p.file.key for p in batch]) as local:
+            hashes.update((key, f.sha256) for key, f in local.items())
+            bad = _hash_mismatches(batch, local, force=force)
+            for key in bad:
+                result.files_changed += 1
+                result.changed_keys.append(key)
+                result.changed_reasons[key] = "does not hash to its manifest's sha256"
+            inputs = [StageInput(p.file.key, local[p.file.key].path, p.file.records) for p in batch]
+            if not bad:
+                staged.update(stage_files(con, inputs, first_fi=first, primary_key=primary_key))
+            for i, one in enumerate(inputs if bad else []):
+                if one.key not in bad:
+                    fi = first + i
+                    staged.update(stage_files(con, [one], first_fi=fi, primary_key=primary_key))
         if bar is not None and task is not None:
             files_done(bar, task, batch)
-    return staged
+    return staged, hashes
+
+
+def _hash_mismatches(
+    batch: Sequence[PendingFile], local: dict[str, LocalFile], *, force: bool
+) -> list[str]:
+    """The keys of the files whose bytes do not hash to the sha256 they were planned with.
+
+    That is their manifest's for a file never loaded. None with ``force``, which loads
+    the content as it is (and the ledger records its hash).
+    """
+    if force:
+        return []
+    return [p.file.key for p in batch if local[p.file.key].sha256 != p.sha256]
 
 
 def _batches(pending: Sequence[PendingFile]) -> Iterator[tuple[int, list[PendingFile]]]:
@@ -330,6 +378,7 @@ def _write(
     rejects: dict[int, list[RejectRow]],
     load_id: str,
     schema_changes: list[SchemaChange],
+    hashes: dict[str, str],
 ) -> None:
     """Landing rows, rejects, schema changes, ledger rows of the staged files: one transaction."""
     loaded_at = datetime.now(UTC)
@@ -385,7 +434,7 @@ def _write(
         record_files(
             con,
             table_name,
-            (_ledger_row(outcomes[fi], pending[s.key]) for fi, s in sorted(staged.items())),
+            (_ledger_row(outcomes[fi], pending[s.key], hashes) for fi, s in sorted(staged.items())),
             load_id=load_id,
             loaded_at=loaded_at,
         )

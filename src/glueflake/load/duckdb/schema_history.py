@@ -11,6 +11,7 @@ records its fields as ``initial`` (not reported). Records are never altered.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import duckdb
@@ -52,12 +53,7 @@ def record_schema_changes(
     Returns:
         The changes found (``initial`` ones excluded), in load order.
     """
-    per_file = con.execute(
-        "select _file_name, list_sort(list(distinct field)) from ("
-        f"select _file_name, unnest(json_keys(record)) as field from {landing_fqn} "
-        "where _loaded_at = ?) group by _file_name order by _file_name",
-        [loaded_at],
-    ).fetchall()
+    per_file = _fields_per_file(con, landing_fqn, loaded_at)
     if not per_file:
         return []
     history = con.execute(
@@ -103,6 +99,31 @@ def record_schema_changes(
         ),
     )
     return [SchemaChange(f, c, k) for f, c, k in events if c != "initial"]
+
+
+def _fields_per_file(
+    con: duckdb.DuckDBPyConnection, landing_fqn: str, loaded_at: datetime
+) -> list[tuple[str, list[str]]]:
+    """The top-level keys of each file of this load, by file key in load order.
+
+    The one query that parses every record again, so it may use all the cores
+    (the single pass runs on one thread): every record is read, and each file's
+    distinct (file, key) pairs are all that comes back.
+    """
+    threads = con.execute("select current_setting('threads')").fetchone()
+    con.execute(f"set threads = {max(os.cpu_count() or 1, 1)}")
+    try:
+        pairs = con.execute(
+            "select distinct _file_name, unnest(json_keys(record)) "
+            f"from {landing_fqn} where _loaded_at = ?",
+            [loaded_at],
+        ).fetchall()
+    finally:
+        con.execute(f"set threads = {int(threads[0]) if threads else 1}")
+    fields: dict[str, list[str]] = {}
+    for file_key, field in pairs:
+        fields.setdefault(file_key, []).append(field)
+    return [(key, sorted(fields[key])) for key in sorted(fields)]
 
 
 def read_schema_changes(

@@ -39,6 +39,7 @@ class SnowflakeBackend:
     """Snowflake landing tables loaded by COPY INTO (mode copy) or by pipes (snowpipe)."""
 
     dedupes_loads = True
+    verifies_on_read = False
 
     def __init__(
         self,
