@@ -32,19 +32,21 @@ from typing import Any
 
 import duckdb
 import pytest
-from dbt_fixtures import PROJECT_DIR, SyntheticShop, day_start
+from dbt_fixtures import SyntheticShop, day_start
 from snowflake_fixtures import Commit, write_commit
+from test_dbt_incremental_raw import _settings  # the dev target on a given DuckDB file
 
 from glueflake.config import DuckDBWarehouse, Endpoint, Lake, PipelineConfig, Source
 from glueflake.lake import LocalStore
 from glueflake.load import run_load
-from glueflake.transform import BuildSummary, DbtSettings, build
+from glueflake.transform import BuildSummary, build
 
 pytestmark = [pytest.mark.integration, pytest.mark.dbt, pytest.mark.xdist_group("dbt")]
 
 DAY = 300
 SHOP = SyntheticShop(seed=5, scale=2_000, reference_day=DAY)
 MARTS = ("fct_orders", "fct_daily_sales")
+WAREHOUSE = "warehouse.duckdb"
 GROUP = "order_date, continent, country_code, currency_code"
 
 # Day-0 orders the first round changes, and how (see _round1); the three that leave
@@ -78,7 +80,7 @@ class Scenario:
 def _config(root: Path) -> PipelineConfig:
     return PipelineConfig(
         lake=Lake(url=str(root / "lake")),
-        warehouse=DuckDBWarehouse(path=str(root / "warehouse.duckdb")),
+        warehouse=DuckDBWarehouse(path=str(root / WAREHOUSE)),
         sources={
             "restcountries": Source(
                 base_url="demo",
@@ -93,18 +95,6 @@ def _config(root: Path) -> PipelineConfig:
             ),
         },
         base_dir=root,
-    )
-
-
-def _settings(db: Path, root: Path, *, full_refresh: bool = False) -> DbtSettings:
-    return DbtSettings(
-        project_dir=PROJECT_DIR,
-        profiles_dir=PROJECT_DIR,
-        target="dev",
-        duckdb_path=db,
-        full_refresh=full_refresh,
-        target_path=root / "dbt_target",
-        log_path=root / "dbt_logs",
     )
 
 
@@ -191,8 +181,8 @@ def _groups(db: Path) -> set[tuple[Any, ...]]:
         return set(con.execute(f"select {GROUP} from dev_mart.fct_daily_sales").fetchall())
 
 
-def _round(config: PipelineConfig, root: Path, name: str) -> Round:
-    db = config.resolve_path(config.warehouse.path)  # type: ignore[union-attr]
+def _round(root: Path, name: str) -> Round:
+    db = root / WAREHOUSE
     summary = build(_settings(db, root), progress=False)
     full = root / f"{name}_full_refresh.duckdb"
     shutil.copy(db, full)
@@ -207,7 +197,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     root = tmp_path_factory.mktemp("dbt_incremental_marts")
     config = _config(root)
     store = LocalStore(root / "lake")
-    db = config.resolve_path(config.warehouse.path)  # type: ignore[union-attr]
+    db = root / WAREHOUSE
     _commit(store, "restcountries", "countries", "100000", SHOP.countries(DAY))
     _commit(store, "shop", "customers", "100000", SHOP.customers(DAY))
     orders = SHOP.orders(DAY)
@@ -218,7 +208,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 
     _commit(store, "shop", "orders", "110000", _round1())
     _load(config)
-    round1 = _round(config, root, "round1")
+    round1 = _round(root, "round1")
 
     # fct_orders alone: its recorded groups wait for the next fct_daily_sales build.
     _commit(store, "shop", "orders", "120000", _round2()[:1])
@@ -226,7 +216,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     fct_orders_only = build(_settings(db, root), select="+fct_orders", progress=False)
     _commit(store, "shop", "orders", "130000", _round2()[1:])
     _load(config)
-    round2 = _round(config, root, "round2")
+    round2 = _round(root, "round2")
     yield Scenario(day0_groups, round1, round2, fct_orders_only)
 
 
