@@ -177,6 +177,17 @@ def changed_tables(
     return sorted(changed)
 
 
+UNIT_TESTS = "resource_type:unit_test"
+"""dbt's selector of the unit tests, which a build of what changed leaves out.
+
+A unit test checks a model's SQL against fixed fixture rows, never the landed data,
+so new rows cannot change its outcome; dbt advises running them in development and
+CI rather than on every production build. Whole builds (the first, ``--all``,
+``glueflake transform``) still run them. At 20,000 orders the order models' two unit
+tests took 0.66 s of the build's 3.3 s of node time.
+"""
+
+
 def selection(tables: list[str], source_name: str = "landing") -> list[str]:
     """Dbt selectors for everything downstream of ``tables``: ``source:landing.<t>+``."""
     return [f"source:{source_name}.{table}+" for table in tables]
