@@ -58,8 +58,7 @@ def build(
         DbtFailure: A node errored, a test failed, or dbt could not run at all;
             the message names every failed node with dbt's error text.
     """
-    common = _common_args(settings, progress=progress)
-    args = ["build", *common, "--no-write-json"]
+    args = ["build", *_common_args(settings, progress=progress)]
     for flag, values in (("--select", select), ("--exclude", exclude)):
         listed = [values] if isinstance(values, str) else list(values or ())
         if listed:
@@ -69,7 +68,7 @@ def build(
     started = time.perf_counter()
     collector = EventCollector(progress=progress, console=console)
     with _duckdb_env(settings), collector:
-        result = _invoke_build(common, args, collector, settings.resolved_target_path)
+        result = _invoke(args, collector)
     elapsed = time.perf_counter() - started
 
     nodes = tuple(
@@ -201,47 +200,14 @@ def _common_args(settings: DbtSettings, *, progress: bool) -> list[str]:
     return args
 
 
-def _invoke(args: Sequence[str], collector: EventCollector, manifest: Any = None) -> Any:
+def _invoke(args: Sequence[str], collector: EventCollector) -> Any:
     # Imported here: dbt is heavy to import and only needed when dbt runs.
     from dbt.cli.main import dbtRunner
 
     try:
-        return dbtRunner(manifest=manifest, callbacks=[collector]).invoke(list(args))
+        return dbtRunner(callbacks=[collector]).invoke(list(args))
     finally:
         _release_duckdb()
-
-
-def _invoke_build(
-    common: Sequence[str], args: Sequence[str], collector: EventCollector, target: Path
-) -> Any:
-    """``dbt parse``, then ``dbt build`` on the parsed manifest, then the two artifacts.
-
-    dbt's own ``write_json`` writes manifest.json twice in a build (once after
-    parsing, again after the run), with semantic_manifest.json and graph.gpickle
-    that nothing here reads. Both invocations run with ``--no-write-json`` and the
-    build reuses the parsed manifest (no second parse); afterwards manifest.json (the
-    same object dbt would write, compiled code included) and run_results.json are
-    written once each, so the report, the coverage check and plain ``dbt --state``
-    find what they read. The partial-parse file is written by the parse as before.
-    """
-    parsed = _invoke(["parse", *common, "--no-write-json"], collector)
-    if not parsed.success or parsed.result is None:
-        return parsed  # dbt's parse errors reach the build's report as they did
-    result = _invoke(args, collector, manifest=parsed.result)
-    _write_artifacts(parsed.result, result.result, target)
-    return result
-
-
-def _write_artifacts(manifest: Any, run_result: Any, target: Path) -> None:
-    """manifest.json and run_results.json under ``target``, as dbt's write_json would."""
-    target.mkdir(parents=True, exist_ok=True)
-    if run_result is not None and hasattr(run_result, "write"):
-        from dbt_common.invocation import get_invocation_id
-
-        # one invocation's artifacts, as dbt writes them (the parse had its own id)
-        manifest.metadata.invocation_id = get_invocation_id()
-        run_result.write(str(target / "run_results.json"))
-    manifest.write(str(target / "manifest.json"))
 
 
 def _release_duckdb() -> None:
