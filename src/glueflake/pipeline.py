@@ -16,7 +16,7 @@ from glueflake.config import ConfigError, PipelineConfig
 from glueflake.phase import mark
 from glueflake.tables import count as _n
 from glueflake.tables import summary_table
-from glueflake.transform.changes import BuildState, changed_tables, selection
+from glueflake.transform.changes import UNIT_TESTS, BuildState, changed_tables, selection
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +205,12 @@ class RunResult:
                 )
             )
         elif self.changed:
-            parts.append(Text(f"dbt build of what changed: {' '.join(selection(self.changed))}"))
+            parts.append(
+                Text(
+                    f"dbt build of what changed: {' '.join(selection(self.changed))} "
+                    "(unit tests run with whole builds)"
+                )
+            )
         if self.build is not None:
             parts.append(Text(self.build.headline()))
             history = ", ".join(
@@ -356,7 +361,8 @@ def _run_stages(
         changed_selection(config, loaded, result.status, target=build_target) if automatic else None
     )
     if result.changed:
-        dbt = replace(dbt, select=tuple(selection(result.changed)))
+        # data and its tests only: unit tests check SQL, which new rows do not change
+        dbt = replace(dbt, select=tuple(selection(result.changed)), exclude=(UNIT_TESTS,))
     if result.changed != []:
         mark("transform")
         try:

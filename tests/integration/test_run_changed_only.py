@@ -46,10 +46,12 @@ class Runs:
     root: Path
     first: Proc
     first_models: set[str]
+    first_unit_tests: set[str]
     noop: Proc
     noop_results_untouched: bool
     orders_only: Proc
     orders_only_models: set[str]
+    orders_only_unit_tests: set[str]
     build_all: Proc
     build_all_models: set[str]
 
@@ -71,6 +73,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, demo_config: DemoConfig) -> R
     first = glueflake("run", "--no-progress", "-c", config, cwd=root)
     assert first.code == 0, first.output
     first_models = _built(root)
+    first_unit_tests = _built(root, "unit_test")
     results = root / "dbt_target" / "run_results.json"
     stamp = results.stat().st_mtime_ns
     noop = glueflake("run", "--no-progress", "-c", config, cwd=root)
@@ -90,15 +93,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory, demo_config: DemoConfig) -> R
     assert extract.code == 0, extract.output
     orders_only = glueflake("run", "--no-progress", "-c", config, cwd=root)
     orders_only_models = _built(root)
+    orders_only_unit_tests = _built(root, "unit_test")
     build_all = glueflake("run", "--no-progress", "--all", "-c", config, cwd=root)
     return Runs(
         root,
         first,
         first_models,
+        first_unit_tests,
         noop,
         untouched,
         orders_only,
         orders_only_models,
+        orders_only_unit_tests,
         build_all,
         _built(root),
     )
@@ -130,3 +136,11 @@ def test_a_run_that_brought_orders_only_rebuilds_no_country_model(runs: Runs) ->
 def test_run_all_builds_everything(runs: Runs) -> None:
     assert runs.build_all.code == 0, runs.build_all.output
     assert runs.build_all_models == runs.first_models
+
+
+def test_a_build_of_what_changed_leaves_the_unit_tests_to_whole_builds(runs: Runs) -> None:
+    # unit tests check SQL against fixtures: the first (whole) build runs them, a build
+    # of new rows does not (they cannot change its outcome)
+    assert "test_order_lines_convert_to_usd" in runs.first_unit_tests
+    assert runs.orders_only_unit_tests == set()
+    assert "(unit tests run with whole builds)" in " ".join(runs.orders_only.stdout.split())

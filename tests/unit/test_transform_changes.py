@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from glueflake.load import EntityLoadResult, LoadSummary
 from glueflake.load.status import EntityStatus, StatusReport
-from glueflake.transform.changes import STATE_FILE, BuildState, changed_tables, selection
+from glueflake.transform.changes import (
+    STATE_FILE,
+    BuildState,
+    LoadHistory,
+    changed_tables,
+    selection,
+)
 
 WAREHOUSE = "/tmp/w.duckdb"
 
@@ -24,6 +31,28 @@ def _load(**rows: int) -> LoadSummary:
     for table, count in rows.items():
         source, entity = table.split("__")
         entities.append(EntityLoadResult(source, entity, rows_loaded=count))
+    return LoadSummary(load_id="L", entities=entities)
+
+
+FIRST_LOAD = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+RELOAD = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+def _loaded(files: dict[str, int], at: datetime, **rows: int) -> StatusReport:
+    """A status whose landing tables hold `files` lake files, the latest loaded `at`."""
+    status = _status(**rows)
+    for e in status.entities:
+        e.loaded_files = files[f"{e.source}__{e.entity}"]
+        e.last_loaded_at = at
+    return status
+
+
+def _files_loaded(**files: int) -> LoadSummary:
+    """This run's load: `files` lake files (one row each) per table."""
+    entities = []
+    for table, count in files.items():
+        source, entity = table.split("__")
+        entities.append(EntityLoadResult(source, entity, files_loaded=count, rows_loaded=count))
     return LoadSummary(load_id="L", entities=entities)
 
 
@@ -72,4 +101,41 @@ def test_selection_is_every_changed_source_and_its_descendants() -> None:
     assert selection(["shop__customers", "shop__orders"]) == [
         "source:landing.shop__customers+",
         "source:landing.shop__orders+",
+    ]
+
+
+FILES = {"shop__orders": 3, "shop__customers": 1}
+BUILT = BuildState.of(_loaded(FILES, FIRST_LOAD, shop__orders=10, shop__customers=5), "dev")
+
+
+def test_the_record_keeps_the_warehouses_load_history_of_each_table(tmp_path: Path) -> None:
+    assert BUILT is not None
+    assert BUILT.history["shop__orders"] == LoadHistory(3, FIRST_LOAD.isoformat())
+    BUILT.write(tmp_path)
+    assert BuildState.read(tmp_path) == BUILT
+    status = _loaded(FILES, FIRST_LOAD, shop__orders=10, shop__customers=5)
+    assert changed_tables(_load(), status, BUILT, target="dev") == []
+
+
+def test_a_warehouse_deleted_and_reloaded_with_identical_rows_builds_everything() -> None:
+    # `glueflake load` into a new file: the same files and rows, a new load history
+    status = _loaded(FILES, RELOAD, shop__orders=10, shop__customers=5)
+    assert changed_tables(_load(), status, BUILT, target="dev") is None
+
+
+def test_a_warehouse_reloaded_by_the_run_itself_builds_everything() -> None:
+    # every file of every table loaded by this run, into a warehouse with no history
+    status = _loaded(FILES, RELOAD, shop__orders=10, shop__customers=5)
+    assert changed_tables(_files_loaded(**FILES), status, BUILT, target="dev") is None
+
+
+def test_files_a_separate_load_brought_change_their_table_only() -> None:
+    status = _loaded({"shop__orders": 4, "shop__customers": 1}, RELOAD, shop__orders=11)
+    status.entities.append(_loaded(FILES, FIRST_LOAD, shop__customers=5).entities[0])
+    assert changed_tables(_load(), status, BUILT, target="dev") == ["shop__orders"]
+    # the same file counted in this run's load instead
+    status = _loaded({"shop__orders": 4, "shop__customers": 1}, RELOAD, shop__orders=11)
+    status.entities.append(_loaded(FILES, FIRST_LOAD, shop__customers=5).entities[0])
+    assert changed_tables(_files_loaded(shop__orders=1), status, BUILT, target="dev") == [
+        "shop__orders"
     ]
