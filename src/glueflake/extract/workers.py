@@ -20,7 +20,7 @@ up to ``source.concurrency`` pages are in flight, as in-process; where each URL
 comes from the page before (cursors, next URLs), the walk is sequential, with no
 gain over in-process. Processes start with ``fork`` while the parent runs one
 thread (cheap: no imports again), else with ``forkserver``. A worker ends itself
-when its parent ends (a killed extract leaves no worker behind).
+when the extract's process ends (a killed extract leaves no worker behind).
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Literal
 
@@ -150,19 +150,24 @@ _state: dict[str, _Worker] = {}
 """The worker process's state, under ``"worker"`` (set by `_start`)."""
 
 
-def _watch_parent(parent: int) -> None:
-    """End this worker once its parent is gone (no orphan outlives a killed extract).
+def _watch_extract(alive: Connection) -> None:
+    """End this worker once the extract's process is gone (killed: no orphan stays).
 
-    The parent is the extract's process (``fork``) or the forkserver, which ends
-    with the extract's process.
+    Its queues never close while workers hold their ends, and a forkserver's
+    children keep the forkserver alive, so nothing else would end them. Under
+    ``fork`` the extract is the parent, which a worker outlives only by being
+    reparented; under ``forkserver`` `alive` reads end of file once the extract's
+    end of the pipe is closed (it never writes), even while it is a zombie.
     """
+    parent = os.getppid()
     while os.getppid() == parent:
-        time.sleep(0.2)
+        if alive.poll(0.2):
+            break
     os._exit(1)
 
 
-def _start(spec: WorkerSpec) -> None:
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+def _start(spec: WorkerSpec, alive: Connection) -> None:
+    threading.Thread(target=_watch_extract, args=(alive,), daemon=True).start()
     tracker = spec.tracker()
     decode = PageDecoder(
         spec.records_path,
@@ -230,6 +235,8 @@ class WorkerPool:
         self.workers = workers
         self.redactor = Redactor.for_source(spec.source)
         self._pool: ProcessPoolExecutor | None = None
+        self._alive: Connection
+        """The extract's end of the pipe the workers watch (see `_watch_extract`)."""
 
     def __enter__(self) -> WorkerPool:
         """Start the processes (``fork`` while this process runs one thread)."""
@@ -237,11 +244,12 @@ class WorkerPool:
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(["glueflake.extract.workers"])
+        alive, self._alive = context.Pipe(duplex=False)
         self._pool = ProcessPoolExecutor(
             self.workers,
             mp_context=context,
             initializer=_start,
-            initargs=(self.spec,),
+            initargs=(self.spec, alive),
         )
         return self
 
@@ -255,6 +263,7 @@ class WorkerPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._alive.close()
 
     def fetch(self, url: httpx.URL) -> Page:
         """Work the page at `url` in a worker and wait for it (thread-safe).
