@@ -193,7 +193,7 @@ def _extract(config: Path, failpoint: str | None = None) -> subprocess.Completed
         env[failpoints.ENV_VAR] = failpoint
     args = [sys.executable, str(ROOT / "glue" / "extract_api.py"), "--config", str(config)]
     args += ["--demo-day", str(DAY), "--only", "shop.orders"]
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _left_running(config: Path) -> list[str]:

@@ -141,7 +141,7 @@ def _take_page(
             )
         _handle_rejects(tracker, endpoint, where, fetch.redactor.url(page.url), rejects)
     if worked is not None:
-        writer.add_chunk(worked.chunk, worked.kept, cursors)
+        writer.add_chunk(worked.chunk, worked.kept, cursors, worked.span)
         return worked.kept
     kept = page.count if keep is None else keep.count(True)
     writer.add_block(page.decoded.ndjson(keep), kept, cursors)

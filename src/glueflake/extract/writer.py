@@ -89,7 +89,7 @@ def _cursor_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _cursor_range(cursors: list[Any] | None) -> tuple[Any, Any]:
+def cursor_range(cursors: list[Any] | None) -> tuple[Any, Any]:
     """The lowest and highest cursor value (None, None: no record has one)."""
     values = [c for c in cursors if c is not None] if cursors else []
     return (min(values), max(values)) if values else (None, None)
@@ -189,18 +189,24 @@ class BatchWriter:
             else:  # the block straddles a file boundary (rare: once per file)
                 part = block[: _line_end(block, take)]
                 block = block[len(part) :]
-            low, high = _cursor_range(cursors[start : start + take] if cursors else None)
+            low, high = cursor_range(cursors[start : start + take] if cursors else None)
             self._send(part, take, low, high)
             self._n += take
             self.records += take
             start += take
 
-    def add_chunk(self, chunk: Chunk, count: int, cursors: list[Any] | None = None) -> None:
+    def add_chunk(
+        self,
+        chunk: Chunk,
+        count: int,
+        cursors: list[Any] | None = None,
+        span: tuple[Any, Any] | None = None,
+    ) -> None:
         """Append `count` records compressed already (`compress_chunk` of their block).
 
         The same file as `add_block` of the block: a chunk that would straddle a file
         boundary (once per file) or feed the payload hash (defer mode) is inflated
-        and goes that way.
+        and goes that way. `span` is `cursor_range` of `cursors`, where known.
         """
         if self._n == self.max_records:
             self._send(_ROLL, False)
@@ -210,7 +216,7 @@ class BatchWriter:
             return
         if count == 0:
             return
-        low, high = _cursor_range(cursors)
+        low, high = span if span is not None else cursor_range(cursors)
         self._send(_CHUNK, chunk, count, low, high)
         self._n += count
         self.records += count
