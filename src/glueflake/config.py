@@ -595,10 +595,21 @@ class Notify(_Model):
     )
 
 
+class ExtractSettings(_Model):
+    """How the extract uses this machine."""
+
+    workers: Annotated[int, Field(ge=0, le=64)] | Literal["auto"] = Field(
+        default="auto",
+        description="worker processes that fetch, decode, filter and gzip whole pages "
+        "(0 = in-process; auto = none below 4 CPUs, else CPUs - 1, at most 4)",
+    )
+
+
 class PipelineConfig(_Model):
     """The whole pipeline: sources, lake, warehouse, dbt."""
 
     version: Literal[1] = 1
+    extract: ExtractSettings = Field(default_factory=ExtractSettings)
     lake: Lake = Field(default_factory=Lake)
     warehouse: Warehouse = Field(default_factory=DuckDBWarehouse)
     demo: Demo = Field(default_factory=Demo)

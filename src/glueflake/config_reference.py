@@ -30,6 +30,7 @@ NOTES: dict[str, str] = {
     ),
     "SnowflakeSetup.dbt_public_key_path": "The same for `warehouse.dbt_user`.",
     "PipelineConfig.version": "Version of this file's format.",
+    "PipelineConfig.extract": "How the extract uses the machine (worker processes).",
     "PipelineConfig.lake": "Where extracted files are written.",
     "PipelineConfig.warehouse": "Where the loader writes landing tables (`type` picks one).",
     "PipelineConfig.demo": "The bundled demo API, for sources with `base_url: demo`.",
@@ -134,7 +135,7 @@ EXAMPLES: dict[str, str] = {
 
 SECTIONS: tuple[tuple[str, tuple[type[BaseModel], ...]], ...] = (
     ("The file", (cfg.PipelineConfig,)),
-    ("Sources", (cfg.Source, cfg.Endpoint, cfg.Incremental, cfg.Retries)),
+    ("Sources", (cfg.Source, cfg.Endpoint, cfg.Incremental, cfg.Retries, cfg.ExtractSettings)),
     (
         "Pagination",
         (

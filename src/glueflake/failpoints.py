@@ -17,6 +17,8 @@ The points:
   the landing rows; the ledger rows are not written and the transaction is open.
 - ``extract.after_file_put`` (`AFTER_FILE_PUT`): the extract has put a data file in
   the lake; the manifest that would commit it is not written yet.
+- ``extract.worker_page`` (`EXTRACT_WORKER_PAGE`): an extract worker process is about
+  to work a page (``extract.workers`` above 0); the process that dies is the worker.
 
 A new point is one constant here, one line in this list, and one ``failpoint(...)``
 call where the code should die.
@@ -32,7 +34,8 @@ from contextlib import contextmanager
 ENV_VAR = "GLUEFLAKE_FAILPOINTS"
 AFTER_DATA_INSERT = "load.after_data_insert"
 AFTER_FILE_PUT = "extract.after_file_put"
-POINTS = frozenset({AFTER_DATA_INSERT, AFTER_FILE_PUT})
+EXTRACT_WORKER_PAGE = "extract.worker_page"
+POINTS = frozenset({AFTER_DATA_INSERT, AFTER_FILE_PUT, EXTRACT_WORKER_PAGE})
 
 _armed: dict[str, BaseException | type[BaseException]] = {}
 _reached: Counter[str] = Counter()

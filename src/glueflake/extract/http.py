@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,6 +32,9 @@ from glueflake.extract.retry import (
 from glueflake.redact import REDACTED
 from glueflake.redact import Redactor as BaseRedactor
 
+if TYPE_CHECKING:
+    from glueflake.extract.workers import WorkedPage
+
 _NOT_RETRIED_HINT = {
     401: "not retried: the API rejected the credentials",
     403: "not retried: the credentials lack permission",
@@ -46,17 +49,20 @@ class Page:
     Attributes:
         url: the URL requested (without auth parameters).
         headers: the response headers.
-        decoded: the records (as JSON text) and the values read from the body.
+        decoded: the records (as JSON text) and the values read from the body; of a
+            page worked in a worker process, only its first and last record.
+        worked: what a worker process made of the page (None: nothing, in-process).
     """
 
     url: httpx.URL
     headers: httpx.Headers
     decoded: DecodedPage
+    worked: WorkedPage | None = None
 
     @property
     def count(self) -> int:
         """How many records the page holds."""
-        return len(self.decoded)
+        return len(self.decoded) if self.worked is None else self.worked.served
 
 
 class LazyTLSTransport(httpx.BaseTransport):

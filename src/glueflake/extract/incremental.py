@@ -189,6 +189,27 @@ def duplicated_member(line: bytes) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PageFilter:
+    """One page's incremental decision (`CursorTracker.page_filter`).
+
+    Attributes:
+        keep: which records to keep (None: all of them).
+        values: the kept records' cursor values, in order.
+        rejects: the records left out because their cursor cannot be trusted.
+        dropped: records left out as already committed at the bookmark instant.
+        top: the highest cursor value among the kept records (None: none).
+        top_seen: ``(primary key, record_hash)`` of the kept records at `top`.
+    """
+
+    keep: list[bool] | None
+    values: list[Any]
+    rejects: list[CursorReject]
+    dropped: int
+    top: Any
+    top_seen: list[tuple[Any, str]]
+
+
 class CursorCheck:
     """Decides whether a cursor value may move the bookmark.
 
@@ -340,9 +361,8 @@ class CursorTracker:
     ) -> tuple[list[bool] | None, list[Any]]:
         """Drop records already committed at the bookmark instant; track the rest.
 
-        Works a page at a time with comprehensions and C builtins (min/max), since
-        it runs over every record; only records at the bookmark's or the run's
-        highest cursor value are hashed.
+        The same as `absorb` of `page_filter`: the page's decision, then the run's
+        tracking, in page order.
 
         Args:
             fields: the page's values of `record_fields`, a list each, one value a
@@ -354,47 +374,90 @@ class CursorTracker:
             Which records to keep (None: all of them), and the kept records' cursor
             values in order.
         """
+        page = self.page_filter(fields, lines, content)
+        self.absorb(page)
+        return page.keep, page.values
+
+    def page_filter(
+        self, fields: Mapping[str, list[Any]], lines: Sequence[Any], content: bytes = b""
+    ) -> PageFilter:
+        """Decide one page on its own: which records to keep, and its highest cursor.
+
+        Reads only what is fixed when the run starts (the bookmark, the clock), so it
+        may run in another process; `absorb` then folds the pages into the run, in
+        order. Works with comprehensions and C builtins (min/max), since it runs over
+        every record; only records at the bookmark's or the page's highest cursor
+        value are hashed.
+
+        Args: as `filter`.
+
+        Raises:
+            ExtractError: the page's cursor values are of types that cannot be ordered.
+        """
         values = fields[self.field]
         if len(self.keys) == 1:
             pks = fields[self.keys[0]]
         else:
             pks = [list(key) for key in zip(*(fields[k] for k in self.keys), strict=True)]
         keep: list[bool] | None = None
-        self.rejects = self._untrusted(values, lines, content)
-        if self.rejects:
+        rejects = self._untrusted(values, lines, content)
+        if rejects:
             keep = [True] * len(values)
-            for reject in self.rejects:
+            for reject in rejects:
                 keep[reject.index] = False
-            self.rejected += len(self.rejects)
+        dropped = 0
         bm = self.bookmark
         if bm is not None and bm.value in values:
             keep = [
                 (keep is None or keep[i]) and not (v == bm.value and self._is_committed(pk, line))
                 for i, (v, pk, line) in enumerate(zip(values, pks, lines, strict=True))
             ]
-            self.dropped += keep.count(False) - len(self.rejects)
+            dropped = keep.count(False) - len(rejects)
         if keep is not None:
             values = [v for v, k in zip(values, keep, strict=True) if k]
             pks = [pk for pk, k in zip(pks, keep, strict=True) if k]
             lines = [line for line, k in zip(lines, keep, strict=True) if k]
         present = [v for v in values if v is not None]
+        top: Any = None
+        top_seen: list[tuple[Any, str]] = []
         if present:
             try:
-                page_max = max(present)
-                if self.max is None or page_max > self.max:
-                    self.max, self.max_seen = page_max, []
-                if page_max == self.max:
-                    self.max_seen += [
-                        (pk, record_hash(line))
-                        for pk, v, line in zip(pks, values, lines, strict=True)
-                        if v == page_max
-                    ]
+                top = max(present)
             except TypeError:
-                raise ExtractError(
-                    f"{self.where}: cursor field {self.field!r} holds values of different types "
-                    "that cannot be ordered"
-                ) from None
-        return keep, values
+                raise self._unordered() from None
+            top_seen = [
+                (pk, record_hash(line))
+                for pk, v, line in zip(pks, values, lines, strict=True)
+                if v == top
+            ]
+        return PageFilter(
+            keep=keep, values=values, rejects=rejects, dropped=dropped, top=top, top_seen=top_seen
+        )
+
+    def absorb(self, page: PageFilter) -> None:
+        """Fold a page's decision (`page_filter`) into the run; pages in order.
+
+        Raises:
+            ExtractError: the page's highest cursor cannot be ordered with the run's.
+        """
+        self.rejects = page.rejects
+        self.rejected += len(page.rejects)
+        self.dropped += page.dropped
+        if page.top is None:
+            return
+        try:
+            if self.max is None or page.top > self.max:
+                self.max, self.max_seen = page.top, []
+            if page.top == self.max:
+                self.max_seen += page.top_seen
+        except TypeError:
+            raise self._unordered() from None
+
+    def _unordered(self) -> ExtractError:
+        return ExtractError(
+            f"{self.where}: cursor field {self.field!r} holds values of different types "
+            "that cannot be ordered"
+        )
 
     def _untrusted(
         self, values: Sequence[Any], lines: Sequence[Any], content: bytes

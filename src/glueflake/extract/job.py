@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -26,6 +27,7 @@ from glueflake.extract.pagination import make_paginator
 from glueflake.extract.progress import EndpointProgress, ExtractProgress
 from glueflake.extract.summary import EntityResult, ExtractSummary
 from glueflake.extract.totals import Totals, page_totals, total_fields
+from glueflake.extract.workers import WorkerPool, WorkerSpec, resolve_workers, workers_apply
 from glueflake.extract.writer import BatchWriter
 from glueflake.lake.layout import lease_key, new_run_id, rejects_key
 from glueflake.lake.lease import Lease
@@ -42,6 +44,8 @@ class _RunContext:
     clock: datetime | None = None
     """The run's clock for cursor checks (None: a demo source's, else the real one)."""
     lease_ttl: float = 3600.0
+    workers: int = 0
+    """Worker processes for an endpoint's pages (0: in-process; see `workers.py`)."""
 
 
 def _source_clock(config: PipelineConfig, source: Source) -> datetime:
@@ -111,6 +115,39 @@ def _report_progress(
     return totals
 
 
+def _take_page(
+    page: Page,
+    tracker: CursorTracker | None,
+    writer: BatchWriter,
+    endpoint: Endpoint,
+    where: str,
+    fetch: PageFetcher,
+    rejects: list[bytes],
+) -> int:
+    """Apply the incremental rule to a page and queue its records; returns how many kept.
+
+    A page worked in a worker process (`Page.worked`) brings its decision and its
+    compressed records: only the run's tracking is folded in here, in page order.
+    """
+    worked = page.worked
+    keep, cursors = None, None
+    if tracker is not None:
+        if worked is not None and worked.filtered is not None:
+            tracker.absorb(worked.filtered)
+            cursors = worked.cursors
+        else:
+            keep, cursors = tracker.filter(
+                page.decoded.fields, page.decoded.lines, page.decoded.content
+            )
+        _handle_rejects(tracker, endpoint, where, fetch.redactor.url(page.url), rejects)
+    if worked is not None:
+        writer.add_chunk(worked.chunk, worked.kept, cursors, worked.span)
+        return worked.kept
+    kept = page.count if keep is None else keep.count(True)
+    writer.add_block(page.decoded.ndjson(keep), kept, cursors)
+    return kept
+
+
 def _extract_endpoint(
     ctx: _RunContext,
     client: httpx.Client,
@@ -158,17 +195,25 @@ def _extract_endpoint(
     rejects: list[bytes] = []
     totals = Totals()
     try:
-        for page in iter_pages(fetch, paginator, start, window=source.concurrency):
-            keep, cursors = None, None
-            if tracker is not None:
-                keep, cursors = tracker.filter(
-                    page.decoded.fields, page.decoded.lines, page.decoded.content
+        with ExitStack() as stack:
+            walk: Callable[[httpx.URL], Page] = fetch
+            if ctx.workers and workers_apply(endpoint):
+                spec = WorkerSpec(
+                    source=source,
+                    base_url=base_url,
+                    where=where,
+                    records_path=endpoint.records,
+                    body_fields=tuple(decode.body_fields),
+                    endpoint=endpoint,
+                    bookmark=tracker.bookmark if tracker is not None else None,
+                    clock=tracker.check.clock if tracker is not None else None,
+                    level=writer.level,
                 )
-                _handle_rejects(tracker, endpoint, where, fetch.redactor.url(page.url), rejects)
-            kept = page.count if keep is None else keep.count(True)
-            writer.add_block(page.decoded.ndjson(keep), kept, cursors)
-            totals = _report_progress(task, page, kept, result.pages, totals)
-            result.pages += 1
+                walk = stack.enter_context(WorkerPool(spec, ctx.workers)).fetch
+            for page in iter_pages(walk, paginator, start, window=source.concurrency):
+                kept = _take_page(page, tracker, writer, endpoint, where, fetch, rejects)
+                totals = _report_progress(task, page, kept, result.pages, totals)
+                result.pages += 1
     except BaseException:
         writer.discard()
         raise
@@ -234,6 +279,13 @@ def run_extract(
         run_id=run_id or new_run_id(),
         ingest_date=datetime.now(UTC).date(),
         sleep=sleep,
+        # Workers make their own clients and wait with time.sleep: a test's transport
+        # or clock stays in-process.
+        workers=(
+            resolve_workers(config.extract.workers)
+            if transport is None and sleep is time.sleep
+            else 0
+        ),
     )
     summary = ExtractSummary(run_id=ctx.run_id)
     by_source: dict[str, list[str]] = {}

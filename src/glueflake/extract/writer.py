@@ -5,6 +5,13 @@ file is put (write-once) and then committed by its own manifest, so a crash lose
 at most the file in progress: a file put without its manifest is an orphan the
 loader never sees. The last manifest of a run is marked ``final``.
 
+Each block (a page's records) is compressed on its own into a raw deflate chunk
+that ends on a byte boundary (`Chunk`), and a file is a gzip header, its chunks in
+order, an empty final block and the trailer (the chunks' CRCs combined): one plain
+gzip stream, as pigz makes them. So a page can be compressed anywhere (here, or in
+an extract worker process, see `workers.py`) and the file comes out byte for byte
+the same. A block straddling a file boundary is split and each part compressed.
+
 Compression, hashing and the puts run on one background thread per writer, fed
 through a small bounded queue: compression and sha256 release the GIL, so they overlap
 with fetching and parsing the next pages, and memory stays flat (at most
@@ -22,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import queue
+import struct
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -40,12 +48,51 @@ GZIP_LEVEL = 1
 level 1 compresses at ~420 MB/s to 6.9x (zlib's level 1: ~105 MB/s to 6.3x; ISA-L
 level 0: ~500 MB/s to 5.4x). The output is plain gzip: any reader takes it."""
 
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+"""A gzip member's header: deflate, no name, no time, unknown OS."""
+_FINAL_BLOCK = b"\x03\x00"
+"""An empty final deflate block (fixed Huffman): ends the stream after the chunks."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A block of records compressed on its own (see the module doc).
+
+    Attributes:
+        data: raw deflate, ending on a byte boundary (a sync flush), no final block.
+        crc: CRC-32 of the uncompressed block.
+        size: bytes of the uncompressed block.
+    """
+
+    data: bytes
+    crc: int
+    size: int
+
+
+def compress_chunk(block: bytes, level: int = GZIP_LEVEL) -> Chunk:
+    """Compress `block` into a chunk that can be placed anywhere in a file's stream."""
+    zip_ = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15)  # -15: raw deflate
+    data = zip_.compress(block) + zip_.flush(isal_zlib.Z_SYNC_FLUSH)
+    return Chunk(data=data, crc=isal_zlib.crc32(block), size=len(block))
+
+
+def inflate_chunk(chunk: Chunk) -> bytes:
+    """The block a chunk was compressed from."""
+    return isal_zlib.decompressobj(-15).decompress(chunk.data)
+
+
 QUEUE_BLOCKS = 8
 """Most blocks (pages) waiting for the writer thread; `add` blocks when it is full."""
 
 
 def _cursor_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
+
+
+def cursor_range(cursors: list[Any] | None) -> tuple[Any, Any]:
+    """The lowest and highest cursor value (None, None: no record has one)."""
+    values = [c for c in cursors if c is not None] if cursors else []
+    return (min(values), max(values)) if values else (None, None)
 
 
 def _line_end(block: bytes, lines: int) -> int:
@@ -68,6 +115,8 @@ class _Pending:
 
 _ROLL = object()
 """Queue item: close the file in progress (``(_ROLL, final)``)."""
+_CHUNK = object()
+"""Queue item: a compressed block (``(_CHUNK, chunk, count, low, high)``)."""
 _STOP = object()
 """Queue item: finish (``(_STOP, discard)``) and end the thread."""
 
@@ -140,15 +189,37 @@ class BatchWriter:
             else:  # the block straddles a file boundary (rare: once per file)
                 part = block[: _line_end(block, take)]
                 block = block[len(part) :]
-            low = high = None
-            if cursors is not None:
-                values = [c for c in cursors[start : start + take] if c is not None]
-                if values:
-                    low, high = min(values), max(values)
+            low, high = cursor_range(cursors[start : start + take] if cursors else None)
             self._send(part, take, low, high)
             self._n += take
             self.records += take
             start += take
+
+    def add_chunk(
+        self,
+        chunk: Chunk,
+        count: int,
+        cursors: list[Any] | None = None,
+        span: tuple[Any, Any] | None = None,
+    ) -> None:
+        """Append `count` records compressed already (`compress_chunk` of their block).
+
+        The same file as `add_block` of the block: a chunk that would straddle a file
+        boundary (once per file) or feed the payload hash (defer mode) is inflated
+        and goes that way. `span` is `cursor_range` of `cursors`, where known.
+        """
+        if self._n == self.max_records:
+            self._send(_ROLL, False)
+            self._n = 0
+        if self._n + count > self.max_records or self._payload is not None:
+            self.add_block(inflate_chunk(chunk), count, cursors)
+            return
+        if count == 0:
+            return
+        low, high = span if span is not None else cursor_range(cursors)
+        self._send(_CHUNK, chunk, count, low, high)
+        self._n += count
+        self.records += count
 
     def _send(self, *item: Any) -> None:
         if self._error is not None:
@@ -186,14 +257,17 @@ class BatchWriter:
             try:
                 if head is _ROLL:
                     self._finish_file(final=item[1])
+                elif head is _CHUNK:
+                    self._append(*item[1:])
                 else:
                     self._compress(*item)
             except BaseException as exc:  # handed to the caller
                 self._error = exc
 
     def _new_file(self) -> None:
-        self._zip = isal_zlib.compressobj(self.level, isal_zlib.DEFLATED, 31)  # 31: gzip
-        self._chunks: list[bytes] = []
+        self._chunks: list[bytes] = [_GZIP_HEADER]
+        self._crc = 0
+        self._size = 0
         self._fn = 0
         self._cmin: Any = None
         self._cmax: Any = None
@@ -201,7 +275,12 @@ class BatchWriter:
     def _compress(self, block: bytes, count: int, low: Any, high: Any) -> None:
         if self._payload is not None:
             self._payload.update(block)
-        self._chunks.append(self._zip.compress(block))
+        self._append(compress_chunk(block, self.level), count, low, high)
+
+    def _append(self, chunk: Chunk, count: int, low: Any, high: Any) -> None:
+        self._chunks.append(chunk.data)
+        self._crc = isal_zlib.crc32_combine(self._crc, chunk.crc, chunk.size)
+        self._size += chunk.size
         if low is not None:
             self._cmin = low if self._cmin is None or low < self._cmin else self._cmin
             self._cmax = high if self._cmax is None or high > self._cmax else self._cmax
@@ -210,7 +289,7 @@ class BatchWriter:
     def _finish_file(self, *, final: bool, payload_sha256: str | None = None) -> None:
         if self._fn == 0:
             return
-        self._chunks.append(self._zip.flush())
+        self._chunks += [_FINAL_BLOCK, struct.pack("<II", self._crc, self._size & 0xFFFFFFFF)]
         data = b"".join(self._chunks)
         n, cmin, cmax = self._fn, self._cmin, self._cmax
         self._new_file()
