@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,12 @@ from rich.progress import Progress
 from glueflake.config import OnError, PipelineConfig
 from glueflake.lake import ObjectInfo, ObjectStore
 from glueflake.load.discover import CommittedFile, EntityPlan, LedgerEntry
-from glueflake.load.duckdb.connection import connect, landing_table, warehouse_path
+from glueflake.load.duckdb.connection import (
+    connect,
+    landing_table,
+    pandas_unimportable,
+    warehouse_path,
+)
 from glueflake.load.duckdb.ledger import ensure_ledger, ledger_exists, read_ledger
 from glueflake.load.duckdb.loader import LOAD_SETTINGS, load_entity
 from glueflake.load.duckdb.schema_history import read_schema_changes
@@ -32,6 +38,7 @@ class DuckDBBackend:
         self.path: Path = warehouse_path(cfg)
         self.con: duckdb.DuckDBPyConnection | None = None
         self._has_ledger = False
+        self._session = ExitStack()
 
     @property
     def location(self) -> str:
@@ -44,21 +51,32 @@ class DuckDBBackend:
         return self.path.exists()
 
     def connect(self, *, read_only: bool = False) -> None:
-        """Open the file (read-only: only if it exists; loading: create the ledger)."""
-        if read_only:
-            if self.path.exists():
-                self.con = connect(self.path, read_only=True)
-                self._has_ledger = ledger_exists(self.con)
-            return
-        self.con = connect(self.path, settings=LOAD_SETTINGS)
-        ensure_ledger(self.con)
-        self._has_ledger = True
+        """Open the file (read-only: only if it exists; loading: create the ledger).
+
+        Until `close`, pandas is not imported (see `pandas_unimportable`).
+        """
+        self._session.enter_context(pandas_unimportable())
+        try:
+            if read_only:
+                if self.path.exists():
+                    self.con = connect(self.path, read_only=True)
+                    self._has_ledger = ledger_exists(self.con)
+                return
+            self.con = connect(self.path, settings=LOAD_SETTINGS)
+            ensure_ledger(self.con)
+            self._has_ledger = True
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
         """Close the file."""
-        if self.con is not None:
-            self.con.close()
-            self.con = None
+        try:
+            if self.con is not None:
+                self.con.close()
+                self.con = None
+        finally:
+            self._session.close()
 
     def ledger(
         self,

@@ -7,7 +7,9 @@ landing schema), always quoted; nothing read from the lake becomes an identifier
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -84,6 +86,28 @@ def connect(
                 f"warehouse {path} is in use by another process (a load or watch?): {exc}"
             ) from None
         raise LoadError(f"cannot open warehouse {path}: {exc}") from None
+
+
+@contextmanager
+def pandas_unimportable() -> Iterator[None]:
+    """Keep DuckDB from importing pandas while glueflake talks to the warehouse.
+
+    DuckDB 1.5's Python client imports pandas (and numpy) the first time a statement
+    binds a parameter, to check whether the value is one of pandas' own: 0.3-0.5 s,
+    most of a small day's load or of a status check. glueflake hands DuckDB no pandas
+    object, so for the duration pandas cannot be imported (DuckDB then skips those
+    checks), unless it already was. Afterwards it imports as usual: dbt's Python
+    models need it.
+    """
+    if "pandas" in sys.modules:
+        yield
+        return
+    sys.modules["pandas"] = None  # type: ignore[assignment]  # import pandas -> ImportError
+    try:
+        yield
+    finally:
+        if "pandas" in sys.modules and sys.modules["pandas"] is None:
+            del sys.modules["pandas"]
 
 
 def ensure_landing_table(con: duckdb.DuckDBPyConnection, cfg: PipelineConfig, fqn: str) -> None:
