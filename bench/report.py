@@ -172,7 +172,7 @@ def table(suite: Suite) -> Table:
         )
         row(
             "",
-            f"dbt of order models, {when} (info)",
+            f"dbt of what changed, {when} (info)",
             "incremental_dbt_s",
             "incremental_dbt",
             None,

@@ -502,7 +502,7 @@ class Harness:
                 work,
                 fronts[second.day],
             )
-            argv = self.glueflake("dbt", configs[second.day], work)
+            argv = self.glueflake("dbt_changed", configs[second.day], work)
             argv[argv.index("--out") + 1] = str(work / "incremental_dbt.json")
             incremental_dbt = self.stage(suite, "incremental_dbt", argv, work)
         dlt = None
