@@ -33,7 +33,7 @@ from glueflake.redact import REDACTED
 from glueflake.redact import Redactor as BaseRedactor
 
 if TYPE_CHECKING:
-    from glueflake.extract.workers import WorkedPage
+    from glueflake.extract.worked import WorkedPage
 
 _NOT_RETRIED_HINT = {
     401: "not retried: the API rejected the credentials",

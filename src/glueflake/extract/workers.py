@@ -45,8 +45,9 @@ from glueflake.config import Endpoint, Source
 from glueflake.errors import ExtractError
 from glueflake.extract.decode import DecodedPage, PageDecoder
 from glueflake.extract.http import Page, PageFetcher, Redactor, make_client
-from glueflake.extract.incremental import Bookmark, CursorTracker, PageFilter
-from glueflake.extract.writer import GZIP_LEVEL, Chunk, compress_chunk, cursor_range
+from glueflake.extract.incremental import Bookmark, CursorTracker
+from glueflake.extract.worked import WorkedPage
+from glueflake.extract.writer import GZIP_LEVEL, compress_chunk, cursor_range
 from glueflake.failpoints import EXTRACT_WORKER_PAGE, failpoint
 
 WORKERS_AUTO_MIN_CPUS = 4
@@ -123,27 +124,6 @@ class WorkerSpec:
         return CursorTracker(
             inc, self.endpoint.primary_key, self.bookmark, self.where, clock=self.clock
         )
-
-
-@dataclass(frozen=True)
-class WorkedPage:
-    """A page's work done in a worker, for the parent to fold in (`Page.worked`).
-
-    Attributes:
-        served: records the API served in the page.
-        kept: records kept (written).
-        chunk: the kept records, compressed.
-        cursors: the kept records' cursor values (None: not incremental).
-        span: their lowest and highest (`cursor_range`).
-        filtered: the page's incremental decision (None: not incremental).
-    """
-
-    served: int
-    kept: int
-    chunk: Chunk
-    cursors: list[Any] | None
-    span: tuple[Any, Any]
-    filtered: PageFilter | None
 
 
 @dataclass
