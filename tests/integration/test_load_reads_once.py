@@ -78,3 +78,25 @@ def test_a_downloaded_file_that_does_not_hash_to_its_manifest_is_reported_not_lo
     forced = run_load(cfg, store=remote, force=True)
     assert forced.rows_loaded == 3 and landing_count(cfg) == 3
     assert _sha256s(cfg)[lying.key] == hashlib.sha256(LocalStore.get(remote, lying.key)).hexdigest()
+
+
+def test_files_on_both_sides_of_one_that_does_not_hash_are_loaded_with_their_own_lines(
+    cfg: PipelineConfig, remote: RemoteStore
+) -> None:
+    lake = LakeBuilder(remote)
+    run_id = new_run_id()
+    before = lake.write_file([order(1), order(2)], run_id=run_id)
+    lying = lake.write_file([order(3)], run_id=run_id).model_copy(update={"sha256": "0" * 64})
+    after = lake.write_file([order(4), order(5), order(6)], run_id=run_id)
+    lake.commit([before, lying, after], run_id=run_id)
+    result = run_load(cfg, store=remote).entities[0]
+    assert (result.files_loaded, result.rows_loaded, result.changed_keys) == (2, 5, [lying.key])
+    rows = query(
+        cfg,
+        "select _file_name, _file_row_number, record->>'id' "
+        "from landing.shop__orders order by 1, 2",
+    )
+    assert sorted(rows) == sorted(
+        [(before.key, 1, "1"), (before.key, 2, "2")]
+        + [(after.key, n, str(n + 3)) for n in (1, 2, 3)]
+    )

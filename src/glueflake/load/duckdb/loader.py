@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from itertools import groupby
 
 import duckdb
 from rich.progress import Progress, TaskID
@@ -315,15 +316,22 @@ def _stage_pending(
                 result.changed_keys.append(key)
                 result.changed_reasons[key] = "does not hash to its manifest's sha256"
             inputs = [StageInput(p.file.key, local[p.file.key].path, p.file.records) for p in batch]
-            if not bad:
-                staged.update(stage_files(con, inputs, first_fi=first, primary_key=primary_key))
-            for i, one in enumerate(inputs if bad else []):
-                if one.key not in bad:
-                    fi = first + i
-                    staged.update(stage_files(con, [one], first_fi=fi, primary_key=primary_key))
+            for offset, run in _runs_without(inputs, set(bad)):
+                fi = first + offset
+                staged.update(stage_files(con, run, first_fi=fi, primary_key=primary_key))
         if bar is not None and task is not None:
             files_done(bar, task, batch)
     return staged, hashes
+
+
+def _runs_without(
+    inputs: Sequence[StageInput], skipped: set[str]
+) -> Iterator[tuple[int, list[StageInput]]]:
+    """The runs of consecutive inputs whose key is not in `skipped`, each with its offset."""
+    for is_skipped, run in groupby(enumerate(inputs), key=lambda item: item[1].key in skipped):
+        if not is_skipped:
+            items = list(run)
+            yield items[0][0], [one for _, one in items]
 
 
 def _hash_mismatches(
